@@ -1,0 +1,51 @@
+// One debugger connection: bytes in -> typed commands -> Target calls -> Response values ->
+// bytes out.  No I/O and no threads: the server feeds it bytes and stop events on one thread
+// and sends what it appends to `out`.  Depends on protocol/, arch/ and target.hpp.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "gdbstub/target.hpp"
+
+namespace hvgdb::gdbstub {
+
+struct SessionOptions {
+    // Called with each packet payload received ('<') and sent ('>'), when set (--log-packets).
+    std::function<void(char direction, std::string_view payload)> log_packet;
+};
+
+class Session {
+public:
+    Session(Target& target, SessionOptions options = {});
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    // Bytes received from the client.  Appends everything to send (acks, replies) to `out`.
+    void receive(std::span<const std::uint8_t> bytes, std::string& out);
+    void receive(std::string_view bytes, std::string& out);
+
+    // The target stopped or ended (on the session's thread).  Appends the stop reply to `out`
+    // when the client is waiting for one.
+    void on_stop(const StopEvent& event, std::string& out);
+
+    // The connection closed without D or k: the target is detached.
+    void on_disconnect();
+
+    // True after the client detached or killed: the server closes the connection once `out`
+    // is sent.
+    bool finished() const;
+    // True after a kill or after the target ended (W/X sent): the server shuts down.
+    bool target_ended() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hvgdb::gdbstub

@@ -1,0 +1,86 @@
+// The debugger's view of the machine: what the session may ask of it.  Implemented by the
+// adapter over vcpu::Machine and by a fake target in tests.  Depends on common/ and arch/.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "common/error.hpp"
+#include "gdbstub/arch/arch.hpp"
+
+namespace hvgdb::gdbstub {
+
+// gdb thread id: one per vCPU, starting at 1 (gdb reserves 0 for "any" and -1 for "all").
+using ThreadId = std::uint32_t;
+
+enum class BreakpointType { software, hardware, write_watch, read_watch, access_watch };
+
+enum class ResumeKind { cont, step, stop };
+
+// One action of a resume request.  thread == nullopt applies to every thread not named by
+// another action (vCont's default action).
+struct ThreadAction {
+    ResumeKind kind = ResumeKind::cont;
+    std::optional<ThreadId> thread;
+    std::optional<std::uint8_t> signal;
+};
+
+enum class StopReason { none, sw_break, hw_break, watch, rwatch, awatch, step, interrupt, fault };
+
+// What the target reports when it stops or ends.
+struct StopEvent {
+    enum class Kind { stopped, exited, killed } kind = Kind::stopped;
+    ThreadId thread = 1;
+    std::uint8_t signal = 5;  // GDB signal number: 5 SIGTRAP, 2 SIGINT, 11 SIGSEGV, 4 SIGILL...
+    StopReason reason = StopReason::none;
+    std::uint64_t data_address = 0;  // watchpoint address for watch/rwatch/awatch
+    int exit_code = 0;               // Kind::exited
+};
+
+class Target {
+public:
+    virtual ~Target() = default;
+
+    // The register table for the thread's current view of the machine.
+    virtual const arch::Arch& arch() const = 0;
+    virtual std::vector<ThreadId> threads() const = 0;
+
+    // Register N of the arch table, little-endian, exactly arch().register_bytes(N) bytes.
+    // Called only while the target is stopped.
+    virtual Result<void> read_register(ThreadId, std::size_t regno, std::span<std::uint8_t> out) = 0;
+    virtual Result<void> write_register(ThreadId, std::size_t regno,
+                                        std::span<const std::uint8_t> value) = 0;
+
+    // Memory at debugger addresses.  read_memory may stop short at an unmapped address and
+    // returns the number of bytes read (0 with an error when none).  Inserted software
+    // breakpoints never show in what is read; writes over them keep them inserted.
+    virtual Result<std::size_t> read_memory(std::uint64_t addr, std::span<std::uint8_t> out) = 0;
+    virtual Result<void> write_memory(std::uint64_t addr, std::span<const std::uint8_t> data) = 0;
+
+    // Z/z packets.  `kind` is the packet's kind field (breakpoint length or watch length).
+    virtual Result<void> insert_breakpoint(BreakpointType, std::uint64_t addr, std::uint64_t kind) = 0;
+    virtual Result<void> remove_breakpoint(BreakpointType, std::uint64_t addr, std::uint64_t kind) = 0;
+
+    // Starts the threads as asked and returns at once; the stop comes later through the
+    // stop sink.  Errors are reported only for requests that cannot start at all.
+    virtual Result<void> resume(std::span<const ThreadAction> actions) = 0;
+
+    // Ctrl-C: stop every running thread; a stop event with SIGINT follows.
+    virtual void interrupt() = 0;
+
+    // The debugger leaves: every breakpoint removed with its original bytes restored, single
+    // step cleared, and the machine resumed.
+    virtual void detach() = 0;
+
+    // The debugger ends the machine.
+    virtual void kill() = 0;
+
+    // Where the target reports stops.  The target may call it from any thread; whoever sets
+    // it is responsible for moving the event to the session's thread.
+    virtual void set_stop_sink(std::function<void(const StopEvent&)> sink) = 0;
+};
+
+}  // namespace hvgdb::gdbstub

@@ -1,0 +1,91 @@
+// Image formats -> guest memory contents and the initial CPU state.  Pure: parses bytes and
+// writes through GuestMemory; knows nothing of vcpu/ or gdbstub/.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace hvgdb::loader {
+
+// Where the loader puts bytes: guest-physical memory.  write() fails outside RAM.
+class GuestMemory {
+public:
+    virtual ~GuestMemory() = default;
+    virtual std::uint64_t size() const = 0;  // RAM is [0, size())
+    virtual Result<void> write(std::uint64_t gpa, std::span<const std::uint8_t> bytes) = 0;
+    virtual Result<void> fill(std::uint64_t gpa, std::uint8_t value, std::uint64_t length) = 0;
+};
+
+enum class Format { automatic, elf, boot_sector, raw };
+enum class CpuMode { real, protected32, long64 };
+
+std::string_view to_string(Format);
+std::string_view to_string(CpuMode);
+Result<Format> parse_format(std::string_view);  // "auto", "elf", "bootsector", "raw"
+Result<CpuMode> parse_mode(std::string_view);    // "real", "protected", "long"
+
+struct LoadOptions {
+    Format format = Format::automatic;
+    std::optional<std::uint64_t> load_addr;  // raw: where the bytes go
+    std::optional<std::uint64_t> entry;      // raw: first instruction (default load_addr);
+                                             // others: overrides the image's entry
+    std::optional<CpuMode> mode;             // raw: CPU mode (default real below 1 MiB... see docs)
+};
+
+// A segment register as the CPU holds it (hidden part included).
+struct Segment {
+    std::uint16_t selector = 0;
+    std::uint64_t base = 0;
+    std::uint32_t limit = 0xffff;
+    std::uint8_t type = 0;  // 4-bit type field
+    bool s = true;          // code/data (not system)
+    std::uint8_t dpl = 0;
+    bool present = true;
+    bool db = false;  // default operation size 32-bit
+    bool l = false;   // 64-bit code
+    bool g = false;   // limit in 4 KiB units
+};
+
+// The CPU state the image starts with.  The loader also writes whatever tables this state
+// needs (GDT, page tables) into guest memory, at the addresses it reports here.
+struct CpuState {
+    CpuMode mode = CpuMode::real;
+    std::uint64_t rip = 0;
+    std::uint64_t rsp = 0;
+    std::uint64_t rflags = 0x2;
+    std::uint64_t rdx = 0;  // boot sector: boot drive in DL
+    std::uint64_t cr0 = 0x60000010;
+    std::uint64_t cr3 = 0;
+    std::uint64_t cr4 = 0;
+    std::uint64_t efer = 0;
+    Segment cs, ds, es, fs, gs, ss;
+    std::uint64_t gdt_base = 0;
+    std::uint16_t gdt_limit = 0xffff;
+    std::uint64_t idt_base = 0;
+    std::uint16_t idt_limit = 0xffff;
+};
+
+struct LoadedImage {
+    Format format = Format::raw;
+    std::string description;  // e.g. "ELF64 x86-64, 3 PT_LOAD segments"
+    CpuState cpu;
+    std::uint64_t entry = 0;  // linear address of the first instruction
+    // Guest-physical ranges the image occupies, for the banner and overlap checks.
+    struct Range {
+        std::uint64_t gpa, size;
+    };
+    std::vector<Range> loaded;
+};
+
+// Loads `image` into `memory` and returns the starting CPU state.  Malformed images return
+// ErrorKind::invalid with one clear sentence.
+Result<LoadedImage> load(std::span<const std::uint8_t> image, GuestMemory& memory,
+                         const LoadOptions& options);
+
+}  // namespace hvgdb::loader

@@ -1,0 +1,25 @@
+// Glue between loader/ and vcpu/: guest RAM as the loader's GuestMemory, and the loader's
+// starting CPU state as a vCPU snapshot.
+#pragma once
+
+#include <span>
+
+#include "loader/loader.hpp"
+#include "vcpu/machine.hpp"
+
+namespace hvgdb::app {
+
+class RamMemory final : public loader::GuestMemory {
+  public:
+    explicit RamMemory(std::span<std::uint8_t> ram) : ram_(ram) {}
+    std::uint64_t size() const override { return ram_.size(); }
+    Result<void> write(std::uint64_t gpa, std::span<const std::uint8_t> bytes) override;
+    Result<void> fill(std::uint64_t gpa, std::uint8_t value, std::uint64_t length) override;
+
+  private:
+    std::span<std::uint8_t> ram_;
+};
+
+vcpu::VcpuSnapshot initial_snapshot(const loader::CpuState&);
+
+}  // namespace hvgdb::app

@@ -1,0 +1,148 @@
+// hvgdb: options -> probe the host -> machine with the image loaded -> gdb server.
+// Exceptions stop here; everything below returns errors as values.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "app/initial_state.hpp"
+#include "app/machine_target.hpp"
+#include "app/options.hpp"
+#include "gdbstub/arch/x86.hpp"
+#include "gdbstub/server/server.hpp"
+#include "loader/image_file.hpp"
+#include "vcpu/machine.hpp"
+#include "vcpu/probe.hpp"
+
+namespace {
+
+using namespace hvgdb;
+
+constexpr int exit_bad_input = 2;
+constexpr int exit_host_failure = 1;
+
+void say(const std::string& line) {
+    fmt::print(stderr, "hvgdb: {}\n", line);
+}
+
+// The guest console: stdout, a file, or nowhere.  Written unbuffered, so output interleaves
+// with the debugger's view of the guest in real time.
+Result<vcpu::ConsoleSink> make_console(const app::SerialSpec& spec) {
+    switch (spec.kind) {
+        case app::SerialKind::none:
+            return vcpu::ConsoleSink{};
+        case app::SerialKind::stdio:
+            return vcpu::ConsoleSink{[](std::string_view s) {
+                [[maybe_unused]] auto n = ::write(STDOUT_FILENO, s.data(), s.size());
+            }};
+        case app::SerialKind::file: {
+            int fd = ::open(spec.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+            if (fd < 0) {
+                auto e = errno_error("serial file " + spec.path);
+                e.error().kind = ErrorKind::invalid;
+                return e;
+            }
+            auto owner = std::shared_ptr<int>(new int(fd), [](int* p) {
+                ::close(*p);
+                delete p;
+            });
+            return vcpu::ConsoleSink{[owner](std::string_view s) {
+                [[maybe_unused]] auto n = ::write(*owner, s.data(), s.size());
+            }};
+        }
+    }
+    return vcpu::ConsoleSink{};
+}
+
+std::string_view mode_name(loader::CpuMode m) {
+    switch (m) {
+        case loader::CpuMode::real:
+            return "real mode";
+        case loader::CpuMode::protected32:
+            return "32-bit protected mode";
+        case loader::CpuMode::long64:
+            return "64-bit long mode";
+    }
+    return "?";
+}
+
+int fail(const Error& e) {
+    say(e.message());
+    return e.kind == ErrorKind::invalid ? exit_bad_input : exit_host_failure;
+}
+
+int run(const app::Options& options) {
+    auto image = loader::read_image_file(options.image);
+    if (!image) return fail(image.error());
+    auto console = make_console(options.serial);
+    if (!console) return fail(console.error());
+
+    auto probe = vcpu::probe_host();
+    if (!probe) {
+        say("cannot use KVM: " + probe.error().message());
+        return exit_host_failure;
+    }
+    vcpu::MachineConfig config;
+    config.ram_bytes = options.memory_bytes;
+    config.console = std::move(*console);
+    config.mechanism = probe->mechanism;
+    auto machine = vcpu::Machine::create(config);
+    if (!machine) return fail(machine.error());
+
+    app::RamMemory ram((*machine)->ram());
+    auto loaded = loader::load(*image, ram, options.load);
+    if (!loaded) return fail(loaded.error());
+    (*machine)->set_initial_state(0, app::initial_snapshot(loaded->cpu));
+
+    const auto& arch = loaded->cpu.mode == loader::CpuMode::long64 ? gdbstub::arch::x86_64()
+                                                                   : gdbstub::arch::i386();
+    auto target = app::MachineTarget::create(**machine, arch);
+    if (!target) return fail(target.error());
+    if (auto r = (*machine)->start(); !r) return fail(r.error());
+
+    gdbstub::ServerOptions so;
+    so.host = options.gdb.host;
+    so.port = options.gdb.port;
+    so.log_packets = options.log_packets;
+    so.target_running = options.no_wait;
+    so.log = say;
+    gdbstub::Server server(**target, so);
+    auto bound = server.listen();
+    if (!bound) return fail(bound.error());
+
+    say(fmt::format("image {}: {}, entry {:#x}, {}", options.image, loaded->description,
+                    loaded->entry, mode_name(loaded->cpu.mode)));
+    say(fmt::format("{} MiB RAM, {}; {}", options.memory_bytes >> 20,
+                    (*machine)->capabilities().name, probe->note));
+    say("listening on " + *bound);
+    say(fmt::format("attach with: gdb {} -ex 'target remote {}'",
+                    loaded->format == loader::Format::elf ? options.image : std::string(), *bound));
+    if (options.no_wait) {
+        (*target)->resume(std::array{gdbstub::ThreadAction{}});
+    } else {
+        say("the guest is stopped at its first instruction, waiting for the debugger");
+    }
+    int status = server.run();
+    (*machine)->shutdown();
+    return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        auto options = app::parse_command_line(argc, argv);
+        if (!options) {
+            say(options.error().message() + " (see hvgdb --help)");
+            return exit_bad_input;
+        }
+        if (!*options) return 0;  // --help, --version
+        return run(**options);
+    } catch (const std::exception& e) {
+        say(std::string("fatal: ") + e.what());
+        return exit_host_failure;
+    }
+}

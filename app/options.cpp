@@ -1,0 +1,152 @@
+// Command-line parsing with CLI11; the value parsers are plain functions so they can be
+// tested on their own.
+#include "app/options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <iostream>
+
+#include <fmt/format.h>
+
+namespace hvgdb::app {
+
+namespace {
+std::unexpected<Error> invalid(std::string text) {
+    return make_error(ErrorKind::invalid, std::move(text));
+}
+
+constexpr std::uint64_t kib = 1024, mib = kib * 1024, gib = mib * 1024;
+}  // namespace
+
+Result<std::uint64_t> parse_address(std::string_view text) {
+    int base = 10;
+    std::string_view digits = text;
+    if (digits.starts_with("0x") || digits.starts_with("0X")) {
+        base = 16;
+        digits.remove_prefix(2);
+    }
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size())
+        return invalid(fmt::format("'{}' is not a number (decimal or 0x hex, 64-bit)", text));
+    return value;
+}
+
+Result<std::uint64_t> parse_memory_size(std::string_view text) {
+    std::uint64_t number = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+    std::string_view unit(end, text.data() + text.size() - end);
+    if (end == text.data() || ec != std::errc())
+        return invalid(fmt::format("memory size '{}' is not a number with K, M or G", text));
+    std::uint64_t scale = 1;
+    if (unit == "K" || unit == "KiB" || unit == "k")
+        scale = kib;
+    else if (unit == "M" || unit == "MiB" || unit == "m")
+        scale = mib;
+    else if (unit == "G" || unit == "GiB" || unit == "g")
+        scale = gib;
+    else if (!unit.empty())
+        return invalid(
+            fmt::format("memory size '{}': unknown unit '{}' (use K, M or G)", text, unit));
+    if (number > (64 * gib) / scale)
+        return invalid(fmt::format("memory size '{}' is over the 64G limit", text));
+    std::uint64_t bytes = number * scale;
+    if (bytes < mib) return invalid(fmt::format("memory size '{}' is under 1M", text));
+    if (bytes % (4 * kib) != 0)
+        return invalid(fmt::format("memory size '{}' is not a multiple of 4K", text));
+    return bytes;
+}
+
+Result<Endpoint> parse_endpoint(std::string_view text) {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return invalid(fmt::format("'{}' is not HOST:PORT", text));
+    std::string host(text.substr(0, colon));
+    std::string_view port_text = text.substr(colon + 1);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    else if (host.find(':') != std::string::npos)
+        return invalid(fmt::format("'{}': write an IPv6 address as [ADDRESS]:PORT", text));
+    if (host.empty()) host = "127.0.0.1";
+    if (host == "localhost") host = "127.0.0.1";
+    unsigned port = 0;
+    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
+        port > 65535)
+        return invalid(fmt::format("'{}': the port must be a number from 0 to 65535", text));
+    return Endpoint{host, static_cast<std::uint16_t>(port)};
+}
+
+Result<SerialSpec> parse_serial(std::string_view text) {
+    if (text == "stdio") return SerialSpec{SerialKind::stdio, {}};
+    if (text == "none") return SerialSpec{SerialKind::none, {}};
+    if (text.starts_with("file:") && text.size() > 5)
+        return SerialSpec{SerialKind::file, std::string(text.substr(5))};
+    return invalid(fmt::format("serial '{}' is not stdio, none or file:PATH", text));
+}
+
+Result<std::optional<Options>> parse_command_line(int argc, const char* const* argv) {
+    CLI::App cli{"hvgdb: run a bare-metal x86 image on KVM and debug it with gdb or lldb"};
+    cli.set_version_flag("--version", "hvgdb 0.1.0");
+    Options o;
+    std::string gdb = "127.0.0.1:1234", memory = "128M", format = "auto", mode, serial = "stdio";
+    std::string load_addr, entry;
+    cli.add_option("IMAGE", o.image,
+                   "ELF32/ELF64 file, boot sector (ends 55AA) or raw binary (with --load-addr)")
+        ->required();
+    cli.add_option("--gdb", gdb, "where to listen for the debugger, HOST:PORT (port 0: any)")
+        ->capture_default_str();
+    cli.add_option("--memory", memory, "guest RAM size (K, M or G)")->capture_default_str();
+    cli.add_option("--format", format, "image format: auto, elf, bootsector or raw")
+        ->capture_default_str();
+    cli.add_option("--load-addr", load_addr, "raw images: guest-physical load address");
+    cli.add_option("--entry", entry, "first instruction's address (overrides the image's)");
+    cli.add_option("--mode", mode, "raw images: CPU mode real, protected or long");
+    cli.add_option("--serial", serial, "guest console: stdio, none or file:PATH")
+        ->capture_default_str();
+    cli.add_flag("--no-wait", o.no_wait,
+                 "run at once instead of stopping at the first instruction");
+    cli.add_flag("--log-packets", o.log_packets, "log every RSP packet to stderr");
+
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        std::cout << cli.help();
+        return std::optional<Options>{};
+    } catch (const CLI::CallForVersion&) {
+        std::cout << cli.version() << "\n";
+        return std::optional<Options>{};
+    } catch (const CLI::ParseError& e) {
+        return invalid(e.what());
+    }
+
+    auto endpoint = parse_endpoint(gdb);
+    if (!endpoint) return std::unexpected(endpoint.error());
+    o.gdb = *endpoint;
+    auto bytes = parse_memory_size(memory);
+    if (!bytes) return std::unexpected(bytes.error());
+    o.memory_bytes = *bytes;
+    auto fmt_value = loader::parse_format(format);
+    if (!fmt_value) return std::unexpected(fmt_value.error());
+    o.load.format = *fmt_value;
+    if (!mode.empty()) {
+        auto m = loader::parse_mode(mode);
+        if (!m) return std::unexpected(m.error());
+        o.load.mode = *m;
+    }
+    if (!load_addr.empty()) {
+        auto a = parse_address(load_addr);
+        if (!a) return std::unexpected(a.error());
+        o.load.load_addr = *a;
+    }
+    if (!entry.empty()) {
+        auto a = parse_address(entry);
+        if (!a) return std::unexpected(a.error());
+        o.load.entry = *a;
+    }
+    auto s = parse_serial(serial);
+    if (!s) return std::unexpected(s.error());
+    o.serial = *s;
+    return std::optional<Options>{std::move(o)};
+}
+
+}  // namespace hvgdb::app

@@ -1,0 +1,49 @@
+// hvgdb's command line: the options as values, and the small parsers behind them.
+// Depends on common/ and loader/ (for the format and mode names).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/error.hpp"
+#include "loader/loader.hpp"
+
+namespace hvgdb::app {
+
+struct Endpoint {
+    std::string host;
+    std::uint16_t port;
+};
+
+enum class SerialKind { stdio, file, none };
+struct SerialSpec {
+    SerialKind kind = SerialKind::stdio;
+    std::string path;  // SerialKind::file
+};
+
+struct Options {
+    std::string image;
+    Endpoint gdb{"127.0.0.1", 1234};
+    std::uint64_t memory_bytes = 128ull << 20;
+    loader::LoadOptions load;
+    SerialSpec serial;
+    bool no_wait = false;
+    bool log_packets = false;
+};
+
+// "128M", "1G", "65536", "512K", "2GiB": bytes, a multiple of 4 KiB, 1 MiB to 64 GiB.
+Result<std::uint64_t> parse_memory_size(std::string_view);
+// "HOST:PORT", "[v6]:PORT" or ":PORT" (loopback).
+Result<Endpoint> parse_endpoint(std::string_view);
+// "stdio", "none" or "file:PATH".
+Result<SerialSpec> parse_serial(std::string_view);
+// A number in decimal or 0x-prefixed hex, 64-bit.
+Result<std::uint64_t> parse_address(std::string_view);
+
+// Parses argv.  Help and version requests print and return nullopt with exit code 0 set in
+// `exit_code`; errors return ErrorKind::invalid with one line of text.
+Result<std::optional<Options>> parse_command_line(int argc, const char* const* argv);
+
+}  // namespace hvgdb::app

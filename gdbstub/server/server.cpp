@@ -1,0 +1,251 @@
+// Asio server: accept -> (stop the machine if it runs) -> Session; read bytes into the
+// session, write what it produces; stop events posted from vCPU threads onto this thread.
+#include "gdbstub/server/server.hpp"
+
+#include <asio.hpp>
+#include <deque>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "gdbstub/session.hpp"
+
+namespace hvgdb::gdbstub {
+
+using asio::ip::tcp;
+
+struct Server::Impl {
+    Impl(Target& t, ServerOptions o) : target(t), options(std::move(o)), acceptor(io) {
+        running = options.target_running;
+        last_stop = options.initial_stop;
+    }
+
+    struct Connection {
+        explicit Connection(tcp::socket s) : socket(std::move(s)) {}
+        tcp::socket socket;
+        std::unique_ptr<Session> session;
+        std::array<std::uint8_t, 64 * 1024> buffer{};
+        std::string pending;  // produced, not yet handed to the socket
+        std::string in_flight;
+        std::string pending_input;  // bytes that came before the session started
+        bool writing = false;
+        bool close_after_write = false;
+    };
+
+    Target& target;
+    ServerOptions options;
+    asio::io_context io;
+    tcp::acceptor acceptor;
+    std::shared_ptr<Connection> connection;
+    bool running = false;    // the machine runs with no session watching it
+    bool attaching = false;  // waiting for the machine to stop for a new connection
+    StopEvent last_stop;
+    std::optional<int> exit_status;
+
+    void log(const std::string& text) {
+        if (options.log) options.log(text);
+    }
+
+    void accept() {
+        acceptor.async_accept([this](std::error_code ec, tcp::socket socket) {
+            if (ec) {
+                if (ec != asio::error::operation_aborted) log("accept failed: " + ec.message());
+                return;
+            }
+            on_accept(std::move(socket));
+            accept();
+        });
+    }
+
+    void on_accept(tcp::socket socket) {
+        std::error_code ec;
+        auto peer = socket.remote_endpoint(ec);
+        std::string who = ec ? "?" : fmt::format("{}:{}", peer.address().to_string(), peer.port());
+        if (connection) {
+            log(fmt::format("refused a second debugger from {}: one is attached", who));
+            socket.close(ec);
+            return;
+        }
+        socket.set_option(tcp::no_delay(true), ec);  // replies are small and latency-bound
+        log(fmt::format("debugger attached from {}", who));
+        connection = std::make_shared<Connection>(std::move(socket));
+        if (running) {
+            // The debugger expects a stopped target on connect: stop it first and start the
+            // session with that stop.
+            attaching = true;
+            target.interrupt();
+        } else {
+            start_session();
+        }
+        read(connection);
+    }
+
+    void start_session() {
+        SessionOptions so;
+        so.initial_stop = last_stop;
+        if (options.log_packets)
+            so.log_packet = [this](char dir, std::string_view payload) {
+                log(fmt::format("{} {}", dir, payload));
+            };
+        connection->session = std::make_unique<Session>(target, std::move(so));
+    }
+
+    void read(const std::shared_ptr<Connection>& c) {
+        c->socket.async_read_some(asio::buffer(c->buffer), [this, c](std::error_code ec,
+                                                                     std::size_t n) {
+            if (c != connection) return;
+            if (ec) {
+                close(c, ec == asio::error::eof ? "debugger disconnected"
+                                                : "connection lost: " + ec.message());
+                return;
+            }
+            if (!c->session) {
+                // Bytes before the attach stop arrived: keep them for the session.
+                c->pending_input.append(reinterpret_cast<const char*>(c->buffer.data()), n);
+            } else {
+                c->session->receive(std::span<const std::uint8_t>(c->buffer.data(), n), c->pending);
+                after_session_step(c);
+            }
+            if (c == connection) read(c);
+        });
+    }
+
+    void after_session_step(const std::shared_ptr<Connection>& c) {
+        if (c->session->target_ended() || c->session->finished()) c->close_after_write = true;
+        flush(c);
+    }
+
+    void flush(const std::shared_ptr<Connection>& c) {
+        if (c->writing) return;
+        if (c->pending.empty()) {
+            if (c->close_after_write) finish(c);
+            return;
+        }
+        c->in_flight.swap(c->pending);
+        c->pending.clear();
+        c->writing = true;
+        asio::async_write(c->socket, asio::buffer(c->in_flight),
+                          [this, c](std::error_code ec, std::size_t) {
+                              c->writing = false;
+                              c->in_flight.clear();
+                              if (ec) {
+                                  if (c == connection) close(c, "write failed: " + ec.message());
+                                  return;
+                              }
+                              flush(c);
+                          });
+    }
+
+    // The session is over by the client's word (D, k) or the target's end (W/X sent).
+    void finish(const std::shared_ptr<Connection>& c) {
+        bool ended = c->session && c->session->target_ended();
+        std::error_code ec;
+        c->socket.shutdown(tcp::socket::shutdown_both, ec);
+        c->socket.close(ec);
+        if (c == connection) connection.reset();
+        if (ended) {
+            if (!exit_status) exit_status = 0;
+            io.stop();
+            return;
+        }
+        log("debugger detached; the guest runs on");
+        running = true;
+    }
+
+    void close(const std::shared_ptr<Connection>& c, const std::string& why) {
+        log(why);
+        std::error_code ec;
+        c->socket.close(ec);
+        if (c->session) {
+            bool ended = c->session->target_ended();
+            if (!ended && !c->session->finished()) {
+                c->session->on_disconnect();  // breakpoints out, machine resumed
+                running = true;
+            }
+            if (ended) {
+                if (!exit_status) exit_status = 0;
+                io.stop();
+            }
+        } else if (attaching) {
+            attaching = false;  // the stop still comes; it is kept for the next debugger
+        }
+        if (c == connection) connection.reset();
+    }
+
+    void on_stop(const StopEvent& e) {
+        if (e.kind == StopEvent::Kind::exited) exit_status = e.exit_code;
+        if (e.kind == StopEvent::Kind::killed && !exit_status) exit_status = 0;
+        last_stop = e;
+        running = false;
+        auto c = connection;
+        if (c && !c->session && attaching) {
+            attaching = false;
+            start_session();
+            if (!c->pending_input.empty()) {
+                std::string input;
+                input.swap(c->pending_input);
+                c->session->receive(std::string_view(input), c->pending);
+            }
+            after_session_step(c);
+            if (e.kind == StopEvent::Kind::stopped) return;
+        }
+        if (c && c->session) {
+            c->session->on_stop(e, c->pending);
+            after_session_step(c);
+            return;
+        }
+        // No debugger is watching.
+        if (e.kind != StopEvent::Kind::stopped) {
+            io.stop();
+            return;
+        }
+        if (e.reason == StopReason::fault)
+            log("the guest stopped on a fault; attach a debugger to inspect it");
+    }
+};
+
+Server::Server(Target& target, ServerOptions options)
+    : impl_(std::make_unique<Impl>(target, std::move(options))) {
+    target.set_stop_sink([impl = impl_.get()](const StopEvent& e) {
+        asio::post(impl->io, [impl, e] { impl->on_stop(e); });
+    });
+}
+
+Server::~Server() {
+    impl_->target.set_stop_sink({});
+}
+
+Result<std::string> Server::listen() {
+    std::error_code ec;
+    auto address = asio::ip::make_address(impl_->options.host, ec);
+    if (ec)
+        return make_error(ErrorKind::invalid, fmt::format("bad listen address '{}': {}",
+                                                          impl_->options.host, ec.message()));
+    tcp::endpoint endpoint(address, impl_->options.port);
+    auto& a = impl_->acceptor;
+    a.open(endpoint.protocol(), ec);
+    if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) a.bind(endpoint, ec);
+    if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+        return make_error(ErrorKind::invalid,
+                          fmt::format("cannot listen on {}:{}: {}", impl_->options.host,
+                                      impl_->options.port, ec.message()));
+    auto bound = a.local_endpoint(ec);
+    impl_->accept();
+    return fmt::format("{}:{}", bound.address().to_string(), bound.port());
+}
+
+int Server::run() {
+    impl_->io.run();
+    return impl_->exit_status.value_or(0);
+}
+
+void Server::stop(int status) {
+    asio::post(impl_->io, [impl = impl_.get(), status] {
+        impl->exit_status = status;
+        impl->io.stop();
+    });
+}
+
+}  // namespace hvgdb::gdbstub

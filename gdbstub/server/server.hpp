@@ -1,0 +1,48 @@
+// The network side of the stub: an Asio TCP listener with one debugger connection at a time,
+// feeding bytes and stop events to a Session on one io_context thread.  The only code that
+// includes Asio.  Depends on session.hpp and target.hpp.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/error.hpp"
+#include "gdbstub/target.hpp"
+
+namespace hvgdb::gdbstub {
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 1234;  // 0 picks a free port
+    bool log_packets = false;
+    bool target_running = false;  // the machine already runs (no stop at the first instruction)
+    StopEvent initial_stop;       // what `?` reports while the machine has not run yet
+    // Where the server's own messages go (stderr in hvgdb).
+    std::function<void(const std::string&)> log;
+};
+
+class Server {
+  public:
+    Server(Target& target, ServerOptions options);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Binds and listens; returns "host:port" as bound (the real port when 0 was asked).
+    Result<std::string> listen();
+
+    // Serves until the target ends (the guest exits, the debugger kills it) or stop() is
+    // called.  Returns the guest's exit code, 0 after a kill, or 128+signal after stop().
+    int run();
+
+    // From any thread (e.g. a signal handler's reactor): ends run() with that status.
+    void stop(int status);
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hvgdb::gdbstub

@@ -1,0 +1,77 @@
+// Software breakpoint table: patching, shadowed reads, writes that keep breakpoints.
+#include "vcpu/breakpoints.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace hvgdb::vcpu {
+
+std::string_view to_string(SwBreakpointMechanism m) {
+    return m == SwBreakpointMechanism::int3 ? "int3" : "hlt";
+}
+
+std::uint8_t breakpoint_opcode(SwBreakpointMechanism m) {
+    return m == SwBreakpointMechanism::int3 ? 0xcc : 0xf4;
+}
+
+Result<void> SwBreakpoints::insert(std::uint64_t linear, std::uint64_t gpa) {
+    std::lock_guard lock(mutex_);
+    if (gpa >= ram_.size())
+        return make_error(ErrorKind::target, fmt::format("breakpoint at {:#x}: not in RAM", gpa));
+    auto [it, inserted] = by_gpa_.try_emplace(gpa, Entry{ram_[gpa], linear});
+    if (!inserted) return {};  // the same breakpoint twice is one breakpoint (gdb may resend Z0)
+    ram_[gpa] = breakpoint_opcode(mechanism_);
+    return {};
+}
+
+Result<void> SwBreakpoints::remove(std::uint64_t, std::uint64_t gpa) {
+    std::lock_guard lock(mutex_);
+    auto it = by_gpa_.find(gpa);
+    if (it == by_gpa_.end())
+        return make_error(ErrorKind::target, fmt::format("no breakpoint at {:#x}", gpa));
+    ram_[gpa] = it->second.original;
+    by_gpa_.erase(it);
+    return {};
+}
+
+void SwBreakpoints::remove_all() {
+    std::lock_guard lock(mutex_);
+    for (const auto& [gpa, entry] : by_gpa_) ram_[gpa] = entry.original;
+    by_gpa_.clear();
+}
+
+bool SwBreakpoints::contains_linear(std::uint64_t linear) const {
+    std::lock_guard lock(mutex_);
+    return std::any_of(by_gpa_.begin(), by_gpa_.end(),
+                       [&](const auto& kv) { return kv.second.linear == linear; });
+}
+
+Result<std::size_t> SwBreakpoints::read(std::uint64_t gpa, std::span<std::uint8_t> out) const {
+    if (gpa >= ram_.size())
+        return make_error(ErrorKind::target, fmt::format("address {:#x} is not in RAM", gpa));
+    std::size_t n = std::min<std::uint64_t>(out.size(), ram_.size() - gpa);
+    std::lock_guard lock(mutex_);
+    std::memcpy(out.data(), ram_.data() + gpa, n);
+    for (auto it = by_gpa_.lower_bound(gpa); it != by_gpa_.end() && it->first < gpa + n; ++it)
+        out[it->first - gpa] = it->second.original;
+    return n;
+}
+
+Result<void> SwBreakpoints::write(std::uint64_t gpa, std::span<const std::uint8_t> in) {
+    if (gpa >= ram_.size() || in.size() > ram_.size() - gpa)
+        return make_error(ErrorKind::target,
+                          fmt::format("write of {} bytes at {:#x} leaves RAM", in.size(), gpa));
+    std::lock_guard lock(mutex_);
+    std::memcpy(ram_.data() + gpa, in.data(), in.size());
+    std::uint8_t opcode = breakpoint_opcode(mechanism_);
+    for (auto it = by_gpa_.lower_bound(gpa); it != by_gpa_.end() && it->first < gpa + in.size();
+         ++it) {
+        it->second.original = in[it->first - gpa];
+        ram_[it->first] = opcode;
+    }
+    return {};
+}
+
+}  // namespace hvgdb::vcpu

@@ -1,0 +1,387 @@
+// Vcpu on KVM: KVM_CREATE_VCPU, the kvm_run area, KVM_RUN and its exits, register get/set,
+// KVM_SET_GUEST_DEBUG, and the immediate_exit + signal kick (KVM API doc 4.4, 5).
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstring>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "vcpu/kvm/vm_impl.hpp"
+
+namespace hvgdb::vcpu {
+
+namespace {
+
+// The kick signal: a handler that does nothing, installed without SA_RESTART, so that a
+// thread blocked in KVM_RUN returns with EINTR.
+constexpr int kick_signal = SIGUSR1;
+
+void install_kick_handler() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        struct sigaction sa {};
+        sa.sa_handler = [](int) {};
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = 0;
+        ::sigaction(kick_signal, &sa, nullptr);
+    });
+}
+
+class KvmKick final : public VcpuKick {
+  public:
+    KvmKick(pthread_t thread, kvm_run* run) : thread_(thread), run_(run) {}
+    void kick() override {
+        // immediate_exit makes the next (or current) KVM_RUN return EINTR at once, so a kick
+        // that lands between two KVM_RUN calls is not lost (KVM API 5, immediate_exit).
+        std::atomic_ref<std::uint8_t>(run_->immediate_exit).store(1);
+        ::pthread_kill(thread_, kick_signal);
+    }
+
+  private:
+    pthread_t thread_;
+    kvm_run* run_;
+};
+
+x86::Segment from_kvm(const kvm_segment& k) {
+    return {k.base,    k.limit,  k.selector, k.type,   k.present != 0, k.dpl,
+            k.db != 0, k.s != 0, k.l != 0,   k.g != 0, k.avl != 0,     k.unusable != 0};
+}
+
+kvm_segment to_kvm(const x86::Segment& s) {
+    kvm_segment k{};
+    k.base = s.base;
+    k.limit = s.limit;
+    k.selector = s.selector;
+    k.type = s.type;
+    k.present = s.present;
+    k.dpl = s.dpl;
+    k.db = s.db;
+    k.s = s.s;
+    k.l = s.l;
+    k.g = s.g;
+    k.avl = s.avl;
+    k.unusable = s.unusable;
+    return k;
+}
+
+// Full x87 tag word from FXSAVE's abridged one and the register contents (SDM vol. 1,
+// 8.1.7 and 10.5.1.1): 00 valid, 01 zero, 10 special, 11 empty, per physical register.
+std::uint16_t full_tag_word(std::uint8_t abridged, std::uint16_t fsw,
+                            const std::uint8_t (&fpr)[8][16]) {
+    unsigned top = (fsw >> 11) & 7;
+    std::uint16_t tags = 0;
+    for (unsigned phys = 0; phys < 8; ++phys) {
+        unsigned tag = 3;
+        if (abridged & (1u << phys)) {
+            const std::uint8_t* st = fpr[(phys - top) & 7];  // fpr[] is in ST(i) order
+            unsigned exponent = (st[9] & 0x7f) << 8 | st[8];
+            bool integer_bit = st[7] & 0x80;
+            bool mantissa_zero = std::all_of(st, st + 8, [](std::uint8_t b) { return b == 0; });
+            if (exponent == 0x7fff)
+                tag = 2;
+            else if (exponent == 0)
+                tag = mantissa_zero ? 1 : 2;
+            else
+                tag = integer_bit ? 0 : 2;
+        }
+        tags |= tag << (2 * phys);
+    }
+    return tags;
+}
+
+std::uint8_t abridged_tag_word(std::uint16_t full) {
+    std::uint8_t abridged = 0;
+    for (unsigned phys = 0; phys < 8; ++phys)
+        if (((full >> (2 * phys)) & 3) != 3) abridged |= 1u << phys;
+    return abridged;
+}
+
+constexpr std::uint32_t msr_kernel_gs_base = 0xc0000102;
+
+// KVM_GET/SET_MSRS take a kvm_msrs header followed by its entries (KVM API 4.18).
+struct OneMsr {
+    std::uint32_t nmsrs = 1, pad = 0;
+    kvm_msr_entry entry{};
+};
+// The kernel ABI puts the entries at offset 8; g++ pads the header's flexible-array union
+// differently, so the layout is spelled out here rather than taken from kvm_msrs.
+static_assert(offsetof(OneMsr, entry) == 8);
+// The request numbers encode sizeof(struct kvm_msrs), which is 8 in the kernel's C but not in
+// C++ for the same reason; so they are built here from the ABI size.
+constexpr unsigned long kvm_get_msrs = _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x88, 8);
+constexpr unsigned long kvm_set_msrs = _IOC(_IOC_WRITE, KVMIO, 0x89, 8);
+
+Result<std::uint64_t> get_msr(int fd, std::uint32_t index) {
+    OneMsr m;
+    m.entry.index = index;
+    auto rc = kvm::kvm_ioctl(fd, kvm_get_msrs, &m, "KVM_GET_MSRS");
+    if (!rc) return std::unexpected(rc.error());
+    if (*rc != 1) return make_error(ErrorKind::target, fmt::format("MSR {:#x} unreadable", index));
+    return m.entry.data;
+}
+
+Result<void> set_msr(int fd, std::uint32_t index, std::uint64_t value) {
+    OneMsr m;
+    m.entry.index = index;
+    m.entry.data = value;
+    auto rc = kvm::kvm_ioctl(fd, kvm_set_msrs, &m, "KVM_SET_MSRS");
+    if (!rc) return std::unexpected(rc.error());
+    if (*rc != 1)
+        return make_error(ErrorKind::target, fmt::format("MSR {:#x} not writable", index));
+    return {};
+}
+
+std::string internal_error_text(const kvm_run& run) {
+    const char* what = "unknown";
+    switch (run.internal.suberror) {
+        case KVM_INTERNAL_ERROR_EMULATION:
+            what = "instruction emulation failed";
+            break;
+        case KVM_INTERNAL_ERROR_SIMUL_EX:
+            what = "exception while delivering an exception";
+            break;
+        case KVM_INTERNAL_ERROR_DELIVERY_EV:
+            what = "event delivery failed";
+            break;
+        default:
+            break;
+    }
+    std::string text = fmt::format("KVM internal error {} ({})", run.internal.suberror, what);
+    unsigned n = std::min<unsigned>(run.internal.ndata, 16);
+    for (unsigned i = 0; i < n; ++i) text += fmt::format(" {:#x}", run.internal.data[i]);
+    return text;
+}
+
+}  // namespace
+
+struct Vcpu::Impl {
+    unsigned id = 0;
+    kvm::Fd fd;
+    kvm_run* run = nullptr;
+    std::size_t run_size = 0;
+    std::shared_ptr<KvmKick> kick;
+    bool block_irq = false;
+
+    ~Impl() {
+        if (run) ::munmap(run, run_size);
+    }
+};
+
+Vcpu::Vcpu(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Vcpu::~Vcpu() = default;
+
+Result<std::unique_ptr<Vcpu>> Vcpu::create(Vm& vm, unsigned id) {
+    install_kick_handler();
+    auto impl = std::make_unique<Impl>();
+    impl->id = id;
+    auto fd = HVGDB_KVM(vm.impl().vm.get(), KVM_CREATE_VCPU, id);
+    if (!fd) return std::unexpected(fd.error());
+    impl->fd = kvm::Fd(*fd);
+    impl->run_size = static_cast<std::size_t>(vm.impl().run_mmap_size);
+    void* p = ::mmap(nullptr, impl->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+    if (p == MAP_FAILED) return errno_error("mmap kvm_run");
+    impl->run = static_cast<kvm_run*>(p);  // the vCPU's shared run area (KVM API 5)
+    impl->kick = std::make_shared<KvmKick>(::pthread_self(), impl->run);
+    impl->block_irq = vm.capabilities().block_irq_when_stepping;
+    return std::unique_ptr<Vcpu>(new Vcpu(std::move(impl)));
+}
+
+unsigned Vcpu::id() const {
+    return impl_->id;
+}
+
+std::shared_ptr<VcpuKick> Vcpu::kick_handle() {
+    return impl_->kick;
+}
+
+Result<Exit> Vcpu::run() {
+    kvm_run& run = *impl_->run;
+    int rc = ::ioctl(impl_->fd.get(), KVM_RUN, 0);
+    if (rc < 0) {
+        if (errno == EINTR || errno == EAGAIN) {
+            std::atomic_ref<std::uint8_t>(run.immediate_exit).store(0);
+            return Kicked{};
+        }
+        return errno_error("KVM_RUN");
+    }
+    // The I/O and MMIO data live inside the run area, at offsets KVM gives (KVM API 5).
+    auto* base = reinterpret_cast<std::uint8_t*>(&run);
+    switch (run.exit_reason) {
+        case KVM_EXIT_IO: {
+            std::span<std::uint8_t> data(base + run.io.data_offset,
+                                         std::size_t{run.io.size} * run.io.count);
+            if (run.io.direction == KVM_EXIT_IO_OUT)
+                return IoOut{run.io.port, run.io.size, run.io.count, data};
+            return IoIn{run.io.port, run.io.size, run.io.count, data};
+        }
+        case KVM_EXIT_MMIO:
+            return MmioAccess{run.mmio.phys_addr,
+                              std::span<std::uint8_t>(run.mmio.data, std::min(run.mmio.len, 8u)),
+                              run.mmio.is_write != 0};
+        case KVM_EXIT_HLT:
+            return Halt{};
+        case KVM_EXIT_DEBUG:
+            return DebugTrap{static_cast<std::uint8_t>(run.debug.arch.exception), run.debug.arch.pc,
+                             run.debug.arch.dr6};
+        case KVM_EXIT_INTR:
+            return Kicked{};
+        case KVM_EXIT_SHUTDOWN:
+            return Shutdown{};
+        case KVM_EXIT_INTERNAL_ERROR:
+            return InternalError{run.internal.suberror, internal_error_text(run)};
+        case KVM_EXIT_FAIL_ENTRY:
+            return EntryFailed{run.fail_entry.hardware_entry_failure_reason};
+        default:
+            return UnknownExit{run.exit_reason};
+    }
+}
+
+Result<x86::Registers> Vcpu::get_registers() {
+    kvm_regs k{};
+    auto rc = HVGDB_KVM(impl_->fd.get(), KVM_GET_REGS, &k);
+    if (!rc) return std::unexpected(rc.error());
+    return x86::Registers{k.rax, k.rbx, k.rcx, k.rdx, k.rsi, k.rdi, k.rbp, k.rsp, k.r8,
+                          k.r9,  k.r10, k.r11, k.r12, k.r13, k.r14, k.r15, k.rip, k.rflags};
+}
+
+Result<void> Vcpu::set_registers(const x86::Registers& r) {
+    kvm_regs k{r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.rsp, r.r8,
+               r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip, r.rflags};
+    auto rc = HVGDB_KVM(impl_->fd.get(), KVM_SET_REGS, &k);
+    if (!rc) return std::unexpected(rc.error());
+    return {};
+}
+
+Result<x86::SystemRegisters> Vcpu::get_system_registers() {
+    kvm_sregs k{};
+    auto rc = HVGDB_KVM(impl_->fd.get(), KVM_GET_SREGS, &k);
+    if (!rc) return std::unexpected(rc.error());
+    x86::SystemRegisters s;
+    s.cs = from_kvm(k.cs);
+    s.ds = from_kvm(k.ds);
+    s.es = from_kvm(k.es);
+    s.fs = from_kvm(k.fs);
+    s.gs = from_kvm(k.gs);
+    s.ss = from_kvm(k.ss);
+    s.tr = from_kvm(k.tr);
+    s.ldt = from_kvm(k.ldt);
+    s.gdt = {k.gdt.base, k.gdt.limit};
+    s.idt = {k.idt.base, k.idt.limit};
+    s.cr0 = k.cr0;
+    s.cr2 = k.cr2;
+    s.cr3 = k.cr3;
+    s.cr4 = k.cr4;
+    s.cr8 = k.cr8;
+    s.efer = k.efer;
+    s.apic_base = k.apic_base;
+
+    // KernelGSbase is an MSR, not part of kvm_sregs.
+    if (auto v = get_msr(impl_->fd.get(), msr_kernel_gs_base)) s.kernel_gs_base = *v;
+    return s;
+}
+
+Result<void> Vcpu::set_system_registers(const x86::SystemRegisters& s) {
+    kvm_sregs k{};
+    // Start from the current state so the interrupt bitmap is kept.
+    auto rc = HVGDB_KVM(impl_->fd.get(), KVM_GET_SREGS, &k);
+    if (!rc) return std::unexpected(rc.error());
+    k.cs = to_kvm(s.cs);
+    k.ds = to_kvm(s.ds);
+    k.es = to_kvm(s.es);
+    k.fs = to_kvm(s.fs);
+    k.gs = to_kvm(s.gs);
+    k.ss = to_kvm(s.ss);
+    k.tr = to_kvm(s.tr);
+    k.ldt = to_kvm(s.ldt);
+    k.gdt.base = s.gdt.base;
+    k.gdt.limit = s.gdt.limit;
+    k.idt.base = s.idt.base;
+    k.idt.limit = s.idt.limit;
+    k.cr0 = s.cr0;
+    k.cr2 = s.cr2;
+    k.cr3 = s.cr3;
+    k.cr4 = s.cr4;
+    k.cr8 = s.cr8;
+    k.efer = s.efer;
+    k.apic_base = s.apic_base;
+    rc = HVGDB_KVM(impl_->fd.get(), KVM_SET_SREGS, &k);
+    if (!rc) return std::unexpected(rc.error());
+
+    return set_msr(impl_->fd.get(), msr_kernel_gs_base, s.kernel_gs_base);
+}
+
+Result<x86::FpuState> Vcpu::get_fpu() {
+    kvm_fpu k{};
+    auto rc = HVGDB_KVM(impl_->fd.get(), KVM_GET_FPU, &k);
+    if (!rc) return std::unexpected(rc.error());
+    x86::FpuState f;
+    for (unsigned i = 0; i < 8; ++i) std::memcpy(f.st[i].data(), k.fpr[i], 10);
+    f.fcw = k.fcw;
+    f.fsw = k.fsw;
+    f.ftw = full_tag_word(k.ftwx, k.fsw, k.fpr);
+    f.fop = k.last_opcode;
+    f.fip = k.last_ip;
+    f.fdp = k.last_dp;
+    for (unsigned i = 0; i < 16; ++i) std::memcpy(f.xmm[i].data(), k.xmm[i], 16);
+    f.mxcsr = k.mxcsr;
+    return f;
+}
+
+Result<void> Vcpu::set_fpu(const x86::FpuState& f) {
+    kvm_fpu k{};
+    for (unsigned i = 0; i < 8; ++i) std::memcpy(k.fpr[i], f.st[i].data(), 10);
+    k.fcw = f.fcw;
+    k.fsw = f.fsw;
+    k.ftwx = abridged_tag_word(f.ftw);
+    k.last_opcode = f.fop;
+    k.last_ip = f.fip;
+    k.last_dp = f.fdp;
+    for (unsigned i = 0; i < 16; ++i) std::memcpy(k.xmm[i], f.xmm[i].data(), 16);
+    k.mxcsr = f.mxcsr;
+    auto rc = HVGDB_KVM(impl_->fd.get(), KVM_SET_FPU, &k);
+    if (!rc) return std::unexpected(rc.error());
+    return {};
+}
+
+Result<void> Vcpu::set_debug(const DebugControl& d) {
+    kvm_guest_debug k{};
+    if (d.any_enabled()) {
+        k.control = KVM_GUESTDBG_ENABLE;
+        if (d.single_step) {
+            k.control |= KVM_GUESTDBG_SINGLESTEP;
+            if (d.block_interrupts_while_stepping && impl_->block_irq)
+                k.control |= KVM_GUESTDBG_BLOCKIRQ;
+        }
+        if (d.trap_software_breakpoints) k.control |= KVM_GUESTDBG_USE_SW_BP;
+        if (d.dr7 & 0xff) {
+            k.control |= KVM_GUESTDBG_USE_HW_BP;
+            for (unsigned i = 0; i < 4; ++i) k.arch.debugreg[i] = d.dr[i];
+            k.arch.debugreg[7] = d.dr7;
+        }
+    }
+    auto rc = HVGDB_KVM(impl_->fd.get(), KVM_SET_GUEST_DEBUG, &k);
+    if (!rc) return std::unexpected(rc.error());
+    return {};
+}
+
+Result<void> Vcpu::inject_exception(std::uint8_t vector) {
+    kvm_vcpu_events ev{};
+    auto rc = HVGDB_KVM(impl_->fd.get(), KVM_GET_VCPU_EVENTS, &ev);
+    if (!rc) return std::unexpected(rc.error());
+    ev.exception.injected = 1;
+    ev.exception.nr = vector;
+    ev.exception.has_error_code = 0;
+    ev.exception.error_code = 0;
+    ev.flags = 0;  // leave NMI, SIPI and shadow state as they are
+    rc = HVGDB_KVM(impl_->fd.get(), KVM_SET_VCPU_EVENTS, &ev);
+    if (!rc) return std::unexpected(rc.error());
+    return {};
+}
+
+}  // namespace hvgdb::vcpu

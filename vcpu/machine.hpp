@@ -1,0 +1,124 @@
+// The machine: guest RAM at GPA 0, one thread per vCPU that alone touches its Vcpu, the
+// port bus, debug state, and all-stop run control.  Other threads talk to vCPU threads by
+// messages (resume, stop) and read the register snapshot each vCPU publishes when it stops.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "vcpu/breakpoints.hpp"
+#include "vcpu/devices.hpp"
+#include "vcpu/vm.hpp"
+#include "vcpu/x86/state.hpp"
+
+namespace hvgdb::vcpu {
+
+struct VcpuSnapshot {
+    x86::Registers regs;
+    x86::SystemRegisters sregs;
+    x86::FpuState fpu;
+};
+
+enum class StopCause {
+    sw_breakpoint,
+    hw_breakpoint,
+    watchpoint,
+    step,
+    interrupted,  // request_stop()
+    exited,       // the guest wrote the exit port
+    fault,        // triple fault, internal error, failed entry: the vCPU cannot go on
+};
+
+enum class FaultKind { none, triple_fault, internal_error, entry_failed, host_error };
+
+struct VcpuStop {
+    unsigned vcpu = 0;
+    StopCause cause = StopCause::interrupted;
+    std::uint64_t address = 0;  // breakpoint or watched address (linear)
+    enum class Access { none, write, read, access } access = Access::none;  // watchpoints
+    int exit_code = 0;                                                      // StopCause::exited
+    FaultKind fault = FaultKind::none;                                      // StopCause::fault
+    std::string detail;  // StopCause::fault: what happened
+};
+
+enum class RunMode { cont, step };
+struct VcpuAction {
+    unsigned vcpu;
+    RunMode mode;
+};
+
+// A debug-register breakpoint or watchpoint (SDM vol. 3B, 17.2.4): len 1, 2, 4 or 8.
+enum class HwKind { execute, write, access };
+struct HwBreakpoint {
+    HwKind kind;
+    std::uint64_t linear;
+    unsigned len;
+    bool operator==(const HwBreakpoint&) const = default;
+};
+
+struct MachineConfig {
+    std::uint64_t ram_bytes = 128ull << 20;
+    unsigned cpus = 1;
+    ConsoleSink console;
+    SwBreakpointMechanism mechanism = SwBreakpointMechanism::int3;
+};
+
+class Machine {
+  public:
+    static Result<std::unique_ptr<Machine>> create(const MachineConfig&);
+    ~Machine();
+    Machine(const Machine&) = delete;
+    Machine& operator=(const Machine&) = delete;
+
+    std::span<std::uint8_t> ram();
+    unsigned vcpu_count() const;
+    const HostCapabilities& capabilities() const;
+
+    // Before start(): the state vCPU `id` begins with.
+    void set_initial_state(unsigned id, const VcpuSnapshot&);
+    // Starts the vCPU threads; each creates its vCPU, loads its state and waits, stopped.
+    Result<void> start();
+    // Where stops are reported, from a vCPU thread, once every vCPU has left the guest.
+    void set_stop_handler(std::function<void(const VcpuStop&)>);
+
+    // Registers: the snapshot published at the last stop.  Writes are staged and applied on
+    // the vCPU's thread before it runs again.  Only while stopped.
+    VcpuSnapshot snapshot(unsigned id) const;
+    void write_snapshot(unsigned id, const VcpuSnapshot&);
+
+    // Guest-physical memory from any thread, through the breakpoint table.
+    Result<std::size_t> read_physical(std::uint64_t gpa, std::span<std::uint8_t> out) const;
+    Result<void> write_physical(std::uint64_t gpa, std::span<const std::uint8_t> in);
+    SwBreakpoints& sw_breakpoints();
+
+    // Debug-register breakpoints shared by all vCPUs; ErrorKind::target when the four
+    // slots are taken.  Applied at the next resume.
+    Result<void> insert_hw_breakpoint(const HwBreakpoint&);
+    Result<void> remove_hw_breakpoint(const HwBreakpoint&);
+    // Every breakpoint and watchpoint removed, original bytes restored.
+    void clear_breakpoints();
+
+    // All-stop run control.  vCPUs not named stay stopped.
+    void resume(std::span<const VcpuAction> actions);
+    // Makes every running vCPU leave the guest; a stop with cause `interrupted` follows
+    // unless another stop is reported first.  No effect when nothing runs.
+    void request_stop();
+    bool running() const;
+
+    // Ends the vCPU threads.
+    void shutdown();
+
+    struct Impl;
+
+  private:
+    explicit Machine(std::unique_ptr<Impl>);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hvgdb::vcpu

@@ -1,0 +1,352 @@
+// The vCPU thread: wait for a command, apply staged state, run until something the debugger
+// must see, publish a snapshot, report the stop.  Plus the all-stop bookkeeping around it.
+#include "vcpu/vcpu_loop.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace hvgdb::vcpu {
+
+namespace {
+
+constexpr std::uint64_t dr6_single_step = 1u << 14;  // DR6.BS (SDM vol. 3B, 17.2.3)
+constexpr std::uint64_t dr7_fixed = 0x400;           // bit 10 reads as 1
+constexpr std::uint64_t dr7_ge = 0x200;              // exact breakpoint match
+
+std::uint64_t dr7_bits(unsigned slot, const HwBreakpoint& bp) {
+    // R/W: 00 execute, 01 write, 11 read/write.  LEN: 00 1, 01 2, 11 4, 10 8 bytes.
+    std::uint64_t rw = bp.kind == HwKind::execute ? 0 : bp.kind == HwKind::write ? 1 : 3;
+    std::uint64_t len = 0;
+    if (bp.kind != HwKind::execute) len = bp.len == 2 ? 1 : bp.len == 4 ? 3 : bp.len == 8 ? 2 : 0;
+    return (2ull << (2 * slot)) | (rw << (16 + 4 * slot)) | (len << (18 + 4 * slot));
+}
+
+Result<VcpuSnapshot> take_snapshot(Vcpu& vcpu) {
+    auto regs = vcpu.get_registers();
+    if (!regs) return std::unexpected(regs.error());
+    auto sregs = vcpu.get_system_registers();
+    if (!sregs) return std::unexpected(sregs.error());
+    auto fpu = vcpu.get_fpu();
+    if (!fpu) return std::unexpected(fpu.error());
+    return VcpuSnapshot{*regs, *sregs, *fpu};
+}
+
+Result<void> load_snapshot(Vcpu& vcpu, const VcpuSnapshot& s) {
+    // System registers first: KVM derives the mode that RIP and RFLAGS are checked against.
+    if (auto r = vcpu.set_system_registers(s.sregs); !r) return r;
+    if (auto r = vcpu.set_registers(s.regs); !r) return r;
+    return vcpu.set_fpu(s.fpu);
+}
+
+VcpuStop stop_of(unsigned id, StopCause cause, std::uint64_t address = 0) {
+    VcpuStop s;
+    s.vcpu = id;
+    s.cause = cause;
+    s.address = address;
+    return s;
+}
+
+VcpuStop fault(unsigned id, std::string detail, FaultKind kind = FaultKind::host_error) {
+    VcpuStop s = stop_of(id, StopCause::fault);
+    s.fault = kind;
+    s.detail = std::move(detail);
+    return s;
+}
+
+VcpuStop exited(unsigned id, int code) {
+    VcpuStop s = stop_of(id, StopCause::exited);
+    s.exit_code = code;
+    return s;
+}
+
+VcpuStop watchpoint(unsigned id, const HwBreakpoint& bp) {
+    VcpuStop s = stop_of(id, StopCause::watchpoint, bp.linear);
+    s.access = bp.kind == HwKind::write ? VcpuStop::Access::write : VcpuStop::Access::access;
+    return s;
+}
+
+}  // namespace
+
+Machine::Impl::Impl(std::unique_ptr<Vm> vm_, std::span<std::uint8_t> ram_,
+                    const MachineConfig& config)
+    : vm(std::move(vm_)),
+      ram(ram_),
+      ports(make_pc_port_bus(config.console)),
+      breakpoints(ram_, config.mechanism) {
+    for (unsigned i = 0; i < config.cpus; ++i) {
+        vcpus.push_back(std::make_unique<VcpuThread>());
+        vcpus.back()->id = i;
+    }
+}
+
+Machine::Impl::~Impl() {
+    shutdown();
+    vm.reset();  // slots go before the memory behind them
+    ::munmap(ram.data(), ram.size());
+}
+
+Result<void> Machine::Impl::start() {
+    std::vector<std::promise<Result<void>>> ready(vcpus.size());
+    for (auto& v : vcpus) {
+        auto& promise = ready[v->id];
+        v->thread = std::thread([this, &v = *v, &promise] { thread_main(v, promise); });
+    }
+    started = true;
+    for (auto& p : ready) {
+        auto r = p.get_future().get();
+        if (!r) {
+            shutdown();
+            return r;
+        }
+    }
+    return {};
+}
+
+DebugControl Machine::Impl::debug_control(bool step) const {
+    DebugControl d;
+    d.single_step = step;
+    d.trap_software_breakpoints = breakpoints.mechanism() == SwBreakpointMechanism::int3;
+    bool any = false;
+    for (unsigned i = 0; i < hw_slots.size(); ++i) {
+        if (!hw_slots[i]) continue;
+        d.dr[i] = hw_slots[i]->linear;
+        d.dr7 |= dr7_bits(i, *hw_slots[i]);
+        any = true;
+    }
+    if (any) d.dr7 |= dr7_fixed | dr7_ge;
+    return d;
+}
+
+void Machine::Impl::thread_main(VcpuThread& self, std::promise<Result<void>>& ready) {
+    auto created = Vcpu::create(*vm, self.id);
+    if (!created) {
+        ready.set_value(std::unexpected(created.error()));
+        return;
+    }
+    Vcpu& vcpu = **created;
+    {
+        std::unique_lock lock(mutex);
+        self.kick = vcpu.kick_handle();
+    }
+    ready.set_value({});
+
+    std::optional<DebugControl> applied;
+    for (;;) {
+        VcpuThread::Command command;
+        std::optional<VcpuSnapshot> staged;
+        DebugControl debug;
+        {
+            std::unique_lock lock(mutex);
+            if (self.snapshot_dirty) {  // the initial state, before any command
+                staged = self.snapshot;
+                self.snapshot_dirty = false;
+            }
+            if (!staged) {
+                self.wake.wait(lock, [&] { return self.command != VcpuThread::Command::none; });
+                command = self.command;
+                self.command = VcpuThread::Command::none;
+                if (self.snapshot_dirty) {
+                    staged = self.snapshot;
+                    self.snapshot_dirty = false;
+                }
+            } else {
+                command = VcpuThread::Command::none;
+            }
+            debug = debug_control(command == VcpuThread::Command::step);
+        }
+        if (command == VcpuThread::Command::quit) return;
+
+        if (staged) {
+            if (auto r = load_snapshot(vcpu, *staged); !r) {
+                publish_stop(self, fault(self.id, "cannot load registers: " + r.error().message()));
+                continue;
+            }
+            if (command == VcpuThread::Command::none) {  // initial state: publish, stay stopped
+                auto snap = take_snapshot(vcpu);
+                std::lock_guard lock(mutex);
+                if (snap) self.snapshot = *snap;
+                continue;
+            }
+        }
+        if (!applied || std::memcmp(&*applied, &debug, sizeof debug) != 0) {
+            if (auto r = vcpu.set_debug(debug); !r) {
+                publish_stop(self,
+                             fault(self.id, "cannot set debug state: " + r.error().message()));
+                continue;
+            }
+            applied = debug;
+        }
+        VcpuStop stop = run_until_stop(vcpu, self, command == VcpuThread::Command::step);
+        if (auto snap = take_snapshot(vcpu)) {
+            std::lock_guard lock(mutex);
+            self.snapshot = *snap;
+        } else if (stop.cause != StopCause::fault) {
+            stop = fault(self.id, "cannot read registers: " + snap.error().message());
+        }
+        publish_stop(self, std::move(stop));
+    }
+}
+
+VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step) {
+    const unsigned id = self.id;
+    for (;;) {
+        if (self.stop_requested.load()) return stop_of(id, StopCause::interrupted);
+        auto exit = vcpu.run();
+        if (!exit) return fault(id, exit.error().message());
+
+        if (auto* out = std::get_if<IoOut>(&*exit)) {
+            PortEffect e = ports->write_string(out->port, out->size, out->data);
+            if (e.exit_code) return exited(id, *e.exit_code);
+        } else if (auto* in = std::get_if<IoIn>(&*exit)) {
+            ports->read_string(in->port, in->size, in->data);
+        } else if (auto* mmio = std::get_if<MmioAccess>(&*exit)) {
+            // No MMIO devices: reads see an empty bus, writes are dropped.
+            if (!mmio->is_write) std::fill(mmio->data.begin(), mmio->data.end(), 0xff);
+        } else if (auto* trap = std::get_if<DebugTrap>(&*exit)) {
+            if (trap->vector == 3) {
+                if (breakpoints.contains_linear(trap->pc))
+                    return stop_of(id, StopCause::sw_breakpoint, trap->pc);
+                // The guest's own int3: hand it back (the CPU advances past the int3).
+                if (auto r = vcpu.inject_exception(3); !r) return fault(id, r.error().message());
+                continue;
+            }
+            for (unsigned i = 0; i < 4; ++i) {
+                if (!(trap->dr6 & (1u << i))) continue;
+                std::optional<HwBreakpoint> bp;
+                {
+                    std::lock_guard lock(mutex);
+                    bp = hw_slots[i];
+                }
+                if (!bp) continue;
+                if (bp->kind == HwKind::execute)
+                    return stop_of(id, StopCause::hw_breakpoint, bp->linear);
+                return watchpoint(id, *bp);
+            }
+            if (step || (trap->dr6 & dr6_single_step))
+                return stop_of(id, StopCause::step, trap->pc);
+        } else if (std::holds_alternative<Halt>(*exit)) {
+            auto regs = vcpu.get_registers();
+            auto sregs = vcpu.get_system_registers();
+            if (!regs || !sregs) return fault(id, "cannot read registers after hlt");
+            if (breakpoints.mechanism() == SwBreakpointMechanism::hlt) {
+                std::uint64_t at = x86::code_linear_address(*sregs, regs->rip - 1);
+                if (breakpoints.contains_linear(at)) {
+                    regs->rip -= 1;  // report the breakpoint's address, as an int3 trap would
+                    if (auto r = vcpu.set_registers(*regs); !r)
+                        return fault(id, r.error().message());
+                    return stop_of(id, StopCause::sw_breakpoint, at);
+                }
+            }
+            if (step) return stop_of(id, StopCause::step);
+            // The guest halted and nothing can wake it (no interrupt sources yet): wait,
+            // using no CPU, until the debugger stops us.
+            std::unique_lock lock(mutex);
+            self.wake.wait(lock, [&] {
+                return self.stop_requested.load() || self.command == VcpuThread::Command::quit;
+            });
+            return stop_of(id, StopCause::interrupted);
+        } else if (std::holds_alternative<Kicked>(*exit)) {
+            continue;  // the loop head checks why
+        } else if (std::holds_alternative<Shutdown>(*exit)) {
+            return fault(id, "triple fault (the guest shut down)", FaultKind::triple_fault);
+        } else if (auto* err = std::get_if<InternalError>(&*exit)) {
+            return fault(id, err->detail, FaultKind::internal_error);
+        } else if (auto* failed = std::get_if<EntryFailed>(&*exit)) {
+            return fault(id, fmt::format("VM entry failed (hardware reason {:#x})", failed->reason),
+                         FaultKind::entry_failed);
+        } else if (auto* unknown = std::get_if<UnknownExit>(&*exit)) {
+            return fault(id, fmt::format("unexpected KVM exit {}", unknown->reason));
+        }
+    }
+}
+
+void Machine::Impl::publish_stop(VcpuThread& self, VcpuStop stop) {
+    std::function<void(const VcpuStop&)> handler;
+    std::optional<VcpuStop> report;
+    {
+        std::lock_guard lock(mutex);
+        if (!self.running) return;  // a stop nobody waits for (e.g. the initial state)
+        self.running = false;
+        --running_count;
+        self.stop_requested = false;
+        if (!primary_stop) {
+            primary_stop = stop;
+            // All-stop: every other vCPU leaves the guest before the stop is reported.
+            for (auto& other : vcpus) {
+                if (!other->running) continue;
+                other->stop_requested = true;
+                other->wake.notify_all();
+                if (other->kick) other->kick->kick();
+            }
+        } else if (stop.cause != StopCause::interrupted) {
+            pending_stops.push_back(std::move(stop));
+        }
+        if (running_count == 0) {
+            report = std::move(primary_stop);
+            primary_stop.reset();
+            handler = stop_handler;
+        }
+    }
+    if (report && handler) handler(*report);
+}
+
+void Machine::Impl::resume(std::span<const VcpuAction> actions) {
+    std::function<void(const VcpuStop&)> handler;
+    std::optional<VcpuStop> report;
+    {
+        std::lock_guard lock(mutex);
+        if (shut_down || running_count > 0) return;
+        if (!pending_stops.empty()) {
+            // A stop that happened while another was being reported comes first.
+            report = std::move(pending_stops.front());
+            pending_stops.pop_front();
+            handler = stop_handler;
+        } else {
+            for (const auto& a : actions) {
+                if (a.vcpu >= vcpus.size()) continue;
+                auto& v = *vcpus[a.vcpu];
+                if (v.running) continue;
+                v.command =
+                    a.mode == RunMode::step ? VcpuThread::Command::step : VcpuThread::Command::run;
+                v.running = true;
+                v.stop_requested = false;
+                ++running_count;
+                v.wake.notify_all();
+            }
+        }
+    }
+    if (report && handler) handler(*report);
+}
+
+void Machine::Impl::request_stop() {
+    std::lock_guard lock(mutex);
+    for (auto& v : vcpus) {
+        if (!v->running) continue;
+        v->stop_requested = true;
+        v->wake.notify_all();
+        if (v->kick) v->kick->kick();
+    }
+}
+
+void Machine::Impl::shutdown() {
+    {
+        std::lock_guard lock(mutex);
+        if (shut_down || !started) {
+            shut_down = true;
+            return;
+        }
+        shut_down = true;
+        for (auto& v : vcpus) {
+            v->command = VcpuThread::Command::quit;
+            v->stop_requested = true;
+            v->wake.notify_all();
+            if (v->kick) v->kick->kick();
+        }
+    }
+    for (auto& v : vcpus)
+        if (v->thread.joinable()) v->thread.join();
+}
+
+}  // namespace hvgdb::vcpu

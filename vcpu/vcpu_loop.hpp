@@ -1,0 +1,65 @@
+// Machine internals shared by machine.cpp and vcpu_loop.cpp: the per-vCPU thread record and
+// the all-stop bookkeeping.  Not part of the public interface.
+#pragma once
+
+#include <sys/mman.h>
+
+#include <array>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "vcpu/machine.hpp"
+
+namespace hvgdb::vcpu {
+
+// One vCPU's thread and the messages it takes.  Fields are guarded by Machine::Impl::mutex.
+struct VcpuThread {
+    enum class Command { none, run, step, quit };
+
+    unsigned id = 0;
+    std::thread thread;
+    std::shared_ptr<VcpuKick> kick;  // set once the thread has created its vCPU
+    Command command = Command::none;
+    bool running = false;  // between resume and its stop
+    std::atomic<bool> stop_requested{false};
+    VcpuSnapshot snapshot;        // published at each stop
+    bool snapshot_dirty = false;  // staged writes to apply before running
+    std::condition_variable wake;
+};
+
+struct Machine::Impl {
+    Impl(std::unique_ptr<Vm> vm_, std::span<std::uint8_t> ram_, const MachineConfig& config);
+    ~Impl();
+
+    Result<void> start();
+    void resume(std::span<const VcpuAction> actions);
+    void request_stop();
+    void shutdown();
+
+    // vCPU thread side.
+    void thread_main(VcpuThread& self, std::promise<Result<void>>& ready);
+    VcpuStop run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step);
+    void publish_stop(VcpuThread& self, VcpuStop stop);
+    DebugControl debug_control(bool step) const;  // under mutex
+
+    std::unique_ptr<Vm> vm;
+    std::span<std::uint8_t> ram;
+    std::unique_ptr<PortBus> ports;
+    SwBreakpoints breakpoints;
+
+    mutable std::mutex mutex;
+    std::vector<std::unique_ptr<VcpuThread>> vcpus;
+    std::array<std::optional<HwBreakpoint>, 4> hw_slots;
+    std::function<void(const VcpuStop&)> stop_handler;
+    unsigned running_count = 0;
+    std::optional<VcpuStop> primary_stop;  // the stop to report once all vCPUs are out
+    std::deque<VcpuStop> pending_stops;    // further stops, reported at later resumes
+    bool started = false;
+    bool shut_down = false;
+};
+
+}  // namespace hvgdb::vcpu

@@ -1,0 +1,105 @@
+// The hypervisor layer's VM and vCPU, shaped on Hypervisor.framework (hv_vm_*, hv_vcpu_*).
+// The backend (kvm/ on Linux) is picked by the build and implements these classes.
+// Depends on common/ and the x86 state types.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "common/error.hpp"
+#include "vcpu/exit.hpp"
+#include "vcpu/x86/state.hpp"
+
+namespace hvgdb::vcpu {
+
+enum class MemoryPermissions : std::uint8_t { read_write_execute, read_execute };
+
+// Debug controls of one vCPU (hv_vcpu_set_trap_debug_exceptions and the debug registers the
+// debugger owns).  Applied with Vcpu::set_debug on the vCPU's own thread.
+struct DebugControl {
+    bool single_step = false;
+    bool block_interrupts_while_stepping = true;  // where the host supports it
+    bool trap_software_breakpoints = false;       // #BP exits to the host
+    std::array<std::uint64_t, 4> dr{};            // DR0-DR3
+    std::uint64_t dr7 = 0;                        // enables, R/W and LEN bits
+    bool any_enabled() const { return single_step || trap_software_breakpoints || (dr7 & 0xff); }
+};
+
+// What the host hypervisor supports, as far as debugging needs it.
+struct HostCapabilities {
+    unsigned max_vcpus = 1;
+    bool block_irq_when_stepping = false;  // KVM_GUESTDBG_BLOCKIRQ
+    std::string name;                      // e.g. "KVM (API 12)"
+};
+
+class Vcpu;
+
+// Handle by which another thread can make a vCPU leave the guest.
+class VcpuKick {
+  public:
+    virtual ~VcpuKick() = default;
+    virtual void kick() = 0;  // async-signal-safe enough: sets a flag, signals the thread
+};
+
+class Vm {
+  public:
+    // hv_vm_create: one VM.
+    static Result<std::unique_ptr<Vm>> create();
+    ~Vm();
+    Vm(const Vm&) = delete;
+    Vm& operator=(const Vm&) = delete;
+
+    // hv_vm_map: host memory [host.data(), +size) appears at guest-physical gpa.
+    Result<void> map(std::span<std::uint8_t> host, std::uint64_t gpa, MemoryPermissions);
+    Result<void> unmap(std::uint64_t gpa, std::uint64_t size);
+
+    const HostCapabilities& capabilities() const;
+
+    struct Impl;
+    Impl& impl() { return *impl_; }
+
+  private:
+    explicit Vm(std::unique_ptr<Impl>);
+    std::unique_ptr<Impl> impl_;
+};
+
+// One vCPU, bound to the thread that created it (hv_vcpu_create): every member except
+// kick_handle() must be called on that thread.
+class Vcpu {
+  public:
+    static Result<std::unique_ptr<Vcpu>> create(Vm& vm, unsigned id);
+    ~Vcpu();
+    Vcpu(const Vcpu&) = delete;
+    Vcpu& operator=(const Vcpu&) = delete;
+
+    unsigned id() const;
+
+    // hv_vcpu_run: enters the guest until it exits.
+    Result<Exit> run();
+
+    Result<x86::Registers> get_registers();
+    Result<void> set_registers(const x86::Registers&);
+    Result<x86::SystemRegisters> get_system_registers();
+    Result<void> set_system_registers(const x86::SystemRegisters&);
+    Result<x86::FpuState> get_fpu();
+    Result<void> set_fpu(const x86::FpuState&);
+
+    Result<void> set_debug(const DebugControl&);
+    // Delivers exception `vector` to the guest at the next entry (used to hand a #BP that
+    // is not the debugger's back to the guest).
+    Result<void> inject_exception(std::uint8_t vector);
+
+    // The handle another thread uses to make run() return with Exit Kicked.
+    std::shared_ptr<VcpuKick> kick_handle();
+
+    struct Impl;
+
+  private:
+    explicit Vcpu(std::unique_ptr<Impl>);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hvgdb::vcpu

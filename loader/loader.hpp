@@ -37,8 +37,15 @@ struct LoadOptions {
                                              // others: overrides the image's entry
     std::optional<CpuMode> mode;             // raw: CPU mode (default real below 1 MiB... see docs)
 };
+// Option rules (load() enforces them with ErrorKind::invalid):
+// - automatic format: ELF magic -> elf; else a load address -> raw; else bytes 510-511 = 55 AA
+//   -> boot_sector; else an error.
+// - load_addr and mode apply only to raw images; entry applies to every format.
+// - raw real mode: entry < 0x10000 starts at 0000:entry, else at (entry >> 4):(entry & 0xf);
+//   entry must lie below 1 MiB.
 
-// A segment register as the CPU holds it (hidden part included).
+// A segment register as the CPU holds it (hidden part included).  `limit` is in bytes (the
+// scaled value: 0xffffffff for a flat 4 GiB segment with g = true).
 struct Segment {
     std::uint16_t selector = 0;
     std::uint64_t base = 0;
@@ -81,6 +88,14 @@ struct LoadedImage {
         std::uint64_t gpa, size;
     };
     std::vector<Range> loaded;
+    // Guest-physical ranges the loader itself set up outside the image ("gdt", "page tables",
+    // "stack"), for the banner.  Empty for boot sectors (their stack is the real-mode
+    // convention below 0x7c00).
+    struct SetupRegion {
+        std::string_view what;
+        std::uint64_t gpa, size;
+    };
+    std::vector<SetupRegion> setup;
 };
 
 // Loads `image` into `memory` and returns the starting CPU state.  Malformed images return

@@ -14,13 +14,21 @@ namespace {
 constexpr std::uint64_t dr6_single_step = 1u << 14;  // DR6.BS (SDM vol. 3B, 17.2.3)
 constexpr std::uint64_t dr7_fixed = 0x400;           // bit 10 reads as 1
 constexpr std::uint64_t dr7_ge = 0x200;              // exact breakpoint match
-
 std::uint64_t dr7_bits(unsigned slot, const HwBreakpoint& bp) {
     // R/W: 00 execute, 01 write, 11 read/write.  LEN: 00 1, 01 2, 11 4, 10 8 bytes.
     std::uint64_t rw = bp.kind == HwKind::execute ? 0 : bp.kind == HwKind::write ? 1 : 3;
     std::uint64_t len = 0;
     if (bp.kind != HwKind::execute) len = bp.len == 2 ? 1 : bp.len == 4 ? 3 : bp.len == 8 ? 2 : 0;
     return (2ull << (2 * slot)) | (rw << (16 + 4 * slot)) | (len << (18 + 4 * slot));
+}
+
+// Where the vCPU will fetch its next instruction.
+Result<std::uint64_t> next_instruction(Vcpu& vcpu) {
+    auto regs = vcpu.get_registers();
+    if (!regs) return std::unexpected(regs.error());
+    auto sregs = vcpu.get_system_registers();
+    if (!sregs) return std::unexpected(sregs.error());
+    return x86::code_linear_address(*sregs, regs->rip);
 }
 
 Result<VcpuSnapshot> take_snapshot(Vcpu& vcpu) {
@@ -133,6 +141,9 @@ void Machine::Impl::thread_main(VcpuThread& self, std::promise<Result<void>>& re
     ready.set_value({});
 
     std::optional<DebugControl> applied;
+    // The last stop was this vCPU's instruction breakpoint at this address.
+    bool hw_breakpoint_hit = false;
+    std::uint64_t hw_breakpoint_address = 0;
     for (;;) {
         VcpuThread::Command command;
         std::optional<VcpuSnapshot> staged;
@@ -178,15 +189,50 @@ void Machine::Impl::thread_main(VcpuThread& self, std::promise<Result<void>>& re
             }
             applied = debug;
         }
-        VcpuStop stop = run_until_stop(vcpu, self, command == VcpuThread::Command::step);
-        if (auto snap = take_snapshot(vcpu)) {
-            std::lock_guard lock(mutex);
-            self.snapshot = *snap;
-        } else if (stop.cause != StopCause::fault) {
-            stop = fault(self.id, "cannot read registers: " + snap.error().message());
+        bool step = command == VcpuThread::Command::step;
+        if (hw_breakpoint_hit) {
+            // Resuming at the instruction breakpoint that just hit would hit it again at once.
+            // The CPU's answer, RFLAGS.RF, is not honoured by every host (kvm_pvm ignores it),
+            // so step over the instruction with the debug registers off, then go on.
+            auto at = next_instruction(vcpu);
+            if (at && *at == hw_breakpoint_address) {
+                DebugControl over = debug;
+                over.single_step = true;
+                over.dr7 = 0;
+                applied.reset();
+                VcpuStop first;
+                if (auto r = vcpu.set_debug(over); !r)
+                    first = fault(self.id, "cannot step over a breakpoint: " + r.error().message());
+                else
+                    first = run_until_stop(vcpu, self, true);
+                if (first.cause != StopCause::step || step) {
+                    hw_breakpoint_hit = false;
+                    finish_stop(vcpu, self, std::move(first));
+                    continue;
+                }
+                if (auto r = vcpu.set_debug(debug); !r) {
+                    finish_stop(vcpu, self,
+                                fault(self.id, "cannot set debug state: " + r.error().message()));
+                    continue;
+                }
+                applied = debug;
+            }
         }
-        publish_stop(self, std::move(stop));
+        VcpuStop stop = run_until_stop(vcpu, self, step);
+        hw_breakpoint_hit = stop.cause == StopCause::hw_breakpoint;
+        hw_breakpoint_address = stop.address;
+        finish_stop(vcpu, self, std::move(stop));
     }
+}
+
+void Machine::Impl::finish_stop(Vcpu& vcpu, VcpuThread& self, VcpuStop stop) {
+    if (auto snap = take_snapshot(vcpu)) {
+        std::lock_guard lock(mutex);
+        self.snapshot = *snap;
+    } else if (stop.cause != StopCause::fault) {
+        stop = fault(self.id, "cannot read registers: " + snap.error().message());
+    }
+    publish_stop(self, std::move(stop));
 }
 
 VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step) {

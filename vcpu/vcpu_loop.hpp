@@ -43,6 +43,7 @@ struct Machine::Impl {
     // vCPU thread side.
     void thread_main(VcpuThread& self, std::promise<Result<void>>& ready);
     VcpuStop run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step);
+    void finish_stop(Vcpu& vcpu, VcpuThread& self, VcpuStop stop);  // snapshot, then publish
     void publish_stop(VcpuThread& self, VcpuStop stop);
     DebugControl debug_control(bool step) const;  // under mutex
 

@@ -1,0 +1,62 @@
+#include <doctest/doctest.h>
+
+#include "app/options.hpp"
+
+using namespace hvgdb::app;
+
+TEST_CASE("memory sizes") {
+    CHECK(*parse_memory_size("128M") == 128ull << 20);
+    CHECK(*parse_memory_size("1G") == 1ull << 30);
+    CHECK(*parse_memory_size("2GiB") == 2ull << 30);
+    CHECK(*parse_memory_size("4096K") == 4ull << 20);
+    CHECK(*parse_memory_size("1048576") == 1ull << 20);
+    for (auto bad :
+         {"", "M", "12X", "-1M", "512K", "65G", "99999999999999999999", "1.5G", "1048577", " 1M"})
+        CHECK_MESSAGE(!parse_memory_size(bad), bad);
+}
+
+TEST_CASE("endpoints") {
+    auto e = parse_endpoint("127.0.0.1:1234");
+    REQUIRE(e);
+    CHECK(e->host == "127.0.0.1");
+    CHECK(e->port == 1234);
+    CHECK(parse_endpoint(":0")->host == "127.0.0.1");
+    CHECK(parse_endpoint("localhost:9")->host == "127.0.0.1");
+    CHECK(parse_endpoint("[::1]:5")->host == "::1");
+    for (auto bad : {"", "1234", "host:", "host:65536", "host:12x", "::1:5", "h:-1"})
+        CHECK_MESSAGE(!parse_endpoint(bad), bad);
+}
+
+TEST_CASE("serial and addresses") {
+    CHECK(parse_serial("stdio")->kind == SerialKind::stdio);
+    CHECK(parse_serial("none")->kind == SerialKind::none);
+    CHECK(parse_serial("file:/tmp/x")->path == "/tmp/x");
+    CHECK_FALSE(parse_serial("file:"));
+    CHECK_FALSE(parse_serial("tcp:1"));
+    CHECK(*parse_address("0x7c00") == 0x7c00);
+    CHECK(*parse_address("4096") == 4096);
+    CHECK(*parse_address("0xffffffffffffffff") == ~0ull);
+    for (auto bad : {"", "0x", "0x1g", "12a", "0x10000000000000000", "-5"})
+        CHECK_MESSAGE(!parse_address(bad), bad);
+}
+
+TEST_CASE("command line") {
+    const char* ok[] = {"hvgdb",    "--gdb",     "127.0.0.1:0", "--memory", "64M",
+                        "--format", "raw",       "--load-addr", "0x1000",   "--mode",
+                        "long",     "--no-wait", "img"};
+    auto o = parse_command_line(13, ok);
+    REQUIRE(o);
+    REQUIRE(*o);
+    CHECK((*o)->image == "img");
+    CHECK((*o)->gdb.port == 0);
+    CHECK((*o)->memory_bytes == 64ull << 20);
+    CHECK((*o)->load.load_addr == 0x1000);
+    CHECK((*o)->no_wait);
+
+    const char* missing_image[] = {"hvgdb"};
+    CHECK(parse_command_line(1, missing_image).error().kind == hvgdb::ErrorKind::invalid);
+    const char* bad_mode[] = {"hvgdb", "--mode", "unreal", "img"};
+    CHECK_FALSE(parse_command_line(4, bad_mode));
+    const char* unknown[] = {"hvgdb", "--frobnicate", "img"};
+    CHECK_FALSE(parse_command_line(3, unknown));
+}

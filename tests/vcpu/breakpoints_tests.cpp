@@ -1,0 +1,61 @@
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "vcpu/breakpoints.hpp"
+
+using namespace hvgdb::vcpu;
+
+TEST_CASE("software breakpoints patch the mechanism's opcode and hide it from reads") {
+    std::vector<std::uint8_t> ram(0x100, 0x90);
+    SwBreakpoints bps(ram, SwBreakpointMechanism::hlt);
+    REQUIRE(bps.insert(0x10, 0x10));
+    CHECK(ram[0x10] == 0xf4);
+    CHECK(bps.contains_linear(0x10));
+    CHECK_FALSE(bps.contains_linear(0x11));
+
+    std::vector<std::uint8_t> out(4);
+    auto n = bps.read(0x0e, out);
+    REQUIRE(n);
+    CHECK(*n == 4);
+    CHECK(out == std::vector<std::uint8_t>{0x90, 0x90, 0x90, 0x90});
+
+    // A second insert at the same address is the same breakpoint; the original byte stays.
+    REQUIRE(bps.insert(0x10, 0x10));
+    REQUIRE(bps.remove(0x10, 0x10));
+    CHECK(ram[0x10] == 0x90);
+    CHECK_FALSE(bps.remove(0x10, 0x10));
+}
+
+TEST_CASE("a write over a breakpoint updates the original and keeps the breakpoint") {
+    std::vector<std::uint8_t> ram(0x40, 0);
+    SwBreakpoints bps(ram, SwBreakpointMechanism::int3);
+    REQUIRE(bps.insert(0x20, 0x20));
+    CHECK(ram[0x20] == 0xcc);
+    const std::uint8_t data[] = {1, 2, 3};
+    REQUIRE(bps.write(0x1f, data));
+    CHECK(ram[0x1f] == 1);
+    CHECK(ram[0x20] == 0xcc);
+    CHECK(ram[0x21] == 3);
+    std::uint8_t back[3];
+    REQUIRE(bps.read(0x1f, back));
+    CHECK(back[1] == 2);
+    bps.remove_all();
+    CHECK(ram[0x20] == 2);
+}
+
+TEST_CASE("memory access outside RAM is an error, reads stop short at the end") {
+    std::vector<std::uint8_t> ram(0x10, 7);
+    SwBreakpoints bps(ram, SwBreakpointMechanism::hlt);
+    std::uint8_t out[8];
+    auto n = bps.read(0xc, out);
+    REQUIRE(n);
+    CHECK(*n == 4);
+    CHECK_FALSE(bps.read(0x10, out));
+    CHECK_FALSE(bps.read(~0ull, out));
+    const std::uint8_t in[8] = {};
+    CHECK_FALSE(bps.write(0xc, in));
+    CHECK_FALSE(bps.write(~0ull - 2, in));
+    CHECK(ram[0xc] == 7);  // a failed write changes nothing
+    CHECK_FALSE(bps.insert(0x10, 0x10));
+}

@@ -134,9 +134,24 @@ void Machine::Impl::thread_main(VcpuThread& self, std::promise<Result<void>>& re
         return;
     }
     Vcpu& vcpu = **created;
+    // Load the initial state and publish it before start() returns, so the first snapshot
+    // anyone reads is the real one and a write staged after start() is never overwritten.
     {
-        std::unique_lock lock(mutex);
-        self.kick = vcpu.kick_handle();
+        VcpuSnapshot initial;
+        {
+            std::lock_guard lock(mutex);
+            self.kick = vcpu.kick_handle();
+            initial = self.snapshot;
+            self.snapshot_dirty = false;
+        }
+        auto loaded = load_snapshot(vcpu, initial);
+        auto published = loaded ? take_snapshot(vcpu) : std::unexpected(loaded.error());
+        if (!published) {
+            ready.set_value(std::unexpected(published.error()));
+            return;
+        }
+        std::lock_guard lock(mutex);
+        self.snapshot = *published;
     }
     ready.set_value({});
 
@@ -150,20 +165,12 @@ void Machine::Impl::thread_main(VcpuThread& self, std::promise<Result<void>>& re
         DebugControl debug;
         {
             std::unique_lock lock(mutex);
-            if (self.snapshot_dirty) {  // the initial state, before any command
+            self.wake.wait(lock, [&] { return self.command != VcpuThread::Command::none; });
+            command = self.command;
+            self.command = VcpuThread::Command::none;
+            if (self.snapshot_dirty) {
                 staged = self.snapshot;
                 self.snapshot_dirty = false;
-            }
-            if (!staged) {
-                self.wake.wait(lock, [&] { return self.command != VcpuThread::Command::none; });
-                command = self.command;
-                self.command = VcpuThread::Command::none;
-                if (self.snapshot_dirty) {
-                    staged = self.snapshot;
-                    self.snapshot_dirty = false;
-                }
-            } else {
-                command = VcpuThread::Command::none;
             }
             debug = debug_control(command == VcpuThread::Command::step);
         }
@@ -171,20 +178,15 @@ void Machine::Impl::thread_main(VcpuThread& self, std::promise<Result<void>>& re
 
         if (staged) {
             if (auto r = load_snapshot(vcpu, *staged); !r) {
-                publish_stop(self, fault(self.id, "cannot load registers: " + r.error().message()));
-                continue;
-            }
-            if (command == VcpuThread::Command::none) {  // initial state: publish, stay stopped
-                auto snap = take_snapshot(vcpu);
-                std::lock_guard lock(mutex);
-                if (snap) self.snapshot = *snap;
+                finish_stop(vcpu, self,
+                            fault(self.id, "cannot load registers: " + r.error().message()));
                 continue;
             }
         }
-        if (!applied || std::memcmp(&*applied, &debug, sizeof debug) != 0) {
+        if (applied != debug) {
             if (auto r = vcpu.set_debug(debug); !r) {
-                publish_stop(self,
-                             fault(self.id, "cannot set debug state: " + r.error().message()));
+                finish_stop(vcpu, self,
+                            fault(self.id, "cannot set debug state: " + r.error().message()));
                 continue;
             }
             applied = debug;

@@ -26,6 +26,7 @@ struct DebugControl {
     std::array<std::uint64_t, 4> dr{};            // DR0-DR3
     std::uint64_t dr7 = 0;                        // enables, R/W and LEN bits
     bool any_enabled() const { return single_step || trap_software_breakpoints || (dr7 & 0xff); }
+    bool operator==(const DebugControl&) const = default;
 };
 
 // What the host hypervisor supports, as far as debugging needs it.

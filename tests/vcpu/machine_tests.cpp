@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -21,6 +22,7 @@ using namespace hvgdb::vcpu;
 namespace {
 
 constexpr std::uint64_t code = 0x7c00;
+using vcpu_regs_view = hvgdb::vcpu::x86::Registers;
 
 struct Harness {
     std::unique_ptr<Machine> machine;
@@ -99,6 +101,24 @@ TEST_CASE("single step advances one instruction and publishes registers") {
     CHECK(s.cause == StopCause::step);
     CHECK(h.machine->snapshot(0).regs.rip == code + 3);
     CHECK(h.machine->snapshot(0).regs.rdx == 0xe9);
+}
+
+TEST_CASE("every general register written while stopped reaches the vCPU unchanged") {
+    Harness h(spins);
+    auto snap = h.machine->snapshot(0);
+    std::uint64_t* fields[] = {&snap.regs.rax, &snap.regs.rbx, &snap.regs.rcx, &snap.regs.rdx,
+                               &snap.regs.rsi, &snap.regs.rdi, &snap.regs.rbp, &snap.regs.rsp,
+                               &snap.regs.r8,  &snap.regs.r9,  &snap.regs.r10, &snap.regs.r11,
+                               &snap.regs.r12, &snap.regs.r13, &snap.regs.r14, &snap.regs.r15};
+    std::uint64_t value = 0x1111;
+    for (auto* f : fields) *f = value++;
+    h.machine->write_snapshot(0, snap);
+    auto s = h.run(RunMode::step);  // jmp $ changes none of them
+    CHECK(s.cause == StopCause::step);
+    auto after = h.machine->snapshot(0);
+    CHECK(after.regs.rbp == snap.regs.rbp);
+    CHECK(after.regs.rsp == snap.regs.rsp);
+    CHECK(std::memcmp(&after.regs, &snap.regs, offsetof(vcpu_regs_view, rip)) == 0);
 }
 
 TEST_CASE("a software breakpoint stops at its address and hides its byte") {

@@ -246,13 +246,49 @@ Result<x86::Registers> Vcpu::get_registers() {
     kvm_regs k{};
     auto rc = HVGDB_KVM(impl_->fd.get(), KVM_GET_REGS, &k);
     if (!rc) return std::unexpected(rc.error());
-    return x86::Registers{k.rax, k.rbx, k.rcx, k.rdx, k.rsi, k.rdi, k.rbp, k.rsp, k.r8,
-                          k.r9,  k.r10, k.r11, k.r12, k.r13, k.r14, k.r15, k.rip, k.rflags};
+    x86::Registers r;
+    r.rax = k.rax;
+    r.rbx = k.rbx;
+    r.rcx = k.rcx;
+    r.rdx = k.rdx;
+    r.rsi = k.rsi;
+    r.rdi = k.rdi;
+    r.rsp = k.rsp;
+    r.rbp = k.rbp;
+    r.r8 = k.r8;
+    r.r9 = k.r9;
+    r.r10 = k.r10;
+    r.r11 = k.r11;
+    r.r12 = k.r12;
+    r.r13 = k.r13;
+    r.r14 = k.r14;
+    r.r15 = k.r15;
+    r.rip = k.rip;
+    r.rflags = k.rflags;
+    return r;
 }
 
 Result<void> Vcpu::set_registers(const x86::Registers& r) {
-    kvm_regs k{r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.rsp, r.r8,
-               r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip, r.rflags};
+    // By name: kvm_regs orders rsp before rbp, unlike x86::Registers.
+    kvm_regs k{};
+    k.rax = r.rax;
+    k.rbx = r.rbx;
+    k.rcx = r.rcx;
+    k.rdx = r.rdx;
+    k.rsi = r.rsi;
+    k.rdi = r.rdi;
+    k.rsp = r.rsp;
+    k.rbp = r.rbp;
+    k.r8 = r.r8;
+    k.r9 = r.r9;
+    k.r10 = r.r10;
+    k.r11 = r.r11;
+    k.r12 = r.r12;
+    k.r13 = r.r13;
+    k.r14 = r.r14;
+    k.r15 = r.r15;
+    k.rip = r.rip;
+    k.rflags = r.rflags;
     auto rc = HVGDB_KVM(impl_->fd.get(), KVM_SET_REGS, &k);
     if (!rc) return std::unexpected(rc.error());
     return {};

@@ -17,6 +17,9 @@ namespace hvgdb::gdbstub {
 struct SessionOptions {
     // Called with each packet payload received ('<') and sent ('>'), when set (--log-packets).
     std::function<void(char direction, std::string_view payload)> log_packet;
+    // The target is stopped when the debugger connects; this is what '?' reports until the
+    // first resume (default: SIGTRAP in thread 1).
+    StopEvent initial_stop{};
 };
 
 class Session {

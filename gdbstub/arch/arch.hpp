@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -21,16 +22,33 @@ struct RegisterInfo {
     int dwarf = -1;  // DWARF register number, -1 when none
 };
 
+// target.xml type definitions (<flags>, <vector>, <union>, <struct>) for one feature.  gdb
+// resolves a register's type in the register's own <feature> and then among its predefined
+// types only, so a definition must sit in the feature whose rows use it.
+struct FeatureTypes {
+    std::string_view feature;  // a feature name used by the rows
+    std::string_view xml;      // definitions, emitted before that feature's <reg> elements
+};
+
 // One guest architecture as gdb sees it: a BFD architecture name and its register rows in
 // the order of the 'g' packet.  Register number N on the wire is registers[N].
 struct Arch {
-    std::string_view name;         // short name for logs ("x86-64")
-    std::string_view gdb_arch;     // <architecture> in target.xml ("i386:x86-64")
-    std::string_view osabi;        // <osabi> or empty
+    std::string_view name;      // short name for logs ("x86-64")
+    std::string_view gdb_arch;  // <architecture> in target.xml ("i386:x86-64")
+    std::string_view osabi;     // <osabi> or empty
     std::span<const RegisterInfo> registers;
-    std::string_view extra_types;  // target.xml type definitions used by the rows (flags, unions)
+    std::string_view extra_types;  // target.xml type definitions emitted in every feature
+    std::span<const FeatureTypes> feature_types;  // definitions for one feature each
 
     std::size_t register_bytes(std::size_t regno) const { return registers[regno].bitsize / 8; }
 };
+
+// The first register with this role, e.g. the pc for stop replies and 'c addr'.
+inline std::optional<std::size_t> find_generic(const Arch& arch, Generic role) {
+    for (std::size_t regno = 0; regno < arch.registers.size(); ++regno) {
+        if (arch.registers[regno].generic == role) return regno;
+    }
+    return std::nullopt;
+}
 
 }  // namespace hvgdb::gdbstub::arch

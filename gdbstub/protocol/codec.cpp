@@ -1,0 +1,46 @@
+// Acknowledgement rules around the decoder.  See codec.hpp.
+#include "gdbstub/protocol/codec.hpp"
+
+#include "gdbstub/protocol/writer.hpp"
+
+namespace hvgdb::gdbstub::protocol {
+
+Codec::Codec(std::size_t max_packet) : decoder_(max_packet) {}
+
+std::optional<Inbound> Codec::feed(std::uint8_t byte, std::string& out) {
+    auto decoded = decoder_.feed(byte);
+    if (!decoded) return std::nullopt;
+    switch (decoded->kind) {
+        case Decoded::Kind::packet:
+            if (acks_) out.push_back('+');
+            return Inbound{Inbound::Kind::packet, decoded->text};
+        case Decoded::Kind::rejected:
+            // Intact on the wire, so acked; the session answers it with an error.
+            if (acks_) out.push_back('+');
+            return Inbound{Inbound::Kind::rejected, decoded->text};
+        case Decoded::Kind::bad_checksum:
+            // Ask for it again.  In no-ack mode there is no retransmission to ask for: the
+            // packet is dropped (the manual leaves recovery to the transport, which is
+            // reliable for us: TCP or a unix socket).
+            if (acks_) out.push_back('-');
+            return std::nullopt;
+        case Decoded::Kind::nak:
+            if (acks_) out += last_frame_;
+            return std::nullopt;
+        case Decoded::Kind::ack:
+            // Nothing waits for acks: we send one reply per packet.  A '+' after no-ack mode
+            // started is gdb acking our OK to QStartNoAckMode and is expected.
+            return std::nullopt;
+        case Decoded::Kind::interrupt:
+            return Inbound{Inbound::Kind::interrupt, {}};
+    }
+    return std::nullopt;
+}
+
+void Codec::send(std::string_view payload, std::string& out) {
+    std::size_t start = out.size();
+    append_frame(out, payload);
+    if (acks_) last_frame_.assign(out, start);
+}
+
+}  // namespace hvgdb::gdbstub::protocol

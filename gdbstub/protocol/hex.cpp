@@ -1,0 +1,66 @@
+// Hex helpers of the remote protocol.  See hex.hpp.
+#include "gdbstub/protocol/hex.hpp"
+
+#include <fmt/format.h>
+
+namespace hvgdb::gdbstub::protocol {
+
+std::optional<std::uint8_t> hex_digit_value(char c) {
+    if (c >= '0' && c <= '9') return static_cast<std::uint8_t>(c - '0');
+    if (c >= 'a' && c <= 'f') return static_cast<std::uint8_t>(c - 'a' + 10);
+    if (c >= 'A' && c <= 'F') return static_cast<std::uint8_t>(c - 'A' + 10);
+    return std::nullopt;
+}
+
+void append_hex(std::string& out, std::span<const std::uint8_t> bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    out.reserve(out.size() + bytes.size() * 2);
+    for (std::uint8_t b : bytes) {
+        out.push_back(kDigits[b >> 4]);
+        out.push_back(kDigits[b & 0xf]);
+    }
+}
+
+std::string to_hex(std::span<const std::uint8_t> bytes) {
+    std::string out;
+    append_hex(out, bytes);
+    return out;
+}
+
+void append_hex_number(std::string& out, std::uint64_t value) {
+    fmt::format_to(std::back_inserter(out), "{:x}", value);
+}
+
+Result<std::vector<std::uint8_t>> decode_hex(std::string_view text) {
+    if (text.size() % 2 != 0) {
+        return make_error(ErrorKind::protocol,
+                          fmt::format("odd-length hex data ({} digits)", text.size()));
+    }
+    std::vector<std::uint8_t> bytes;
+    bytes.reserve(text.size() / 2);
+    for (std::size_t i = 0; i < text.size(); i += 2) {
+        auto hi = hex_digit_value(text[i]);
+        auto lo = hex_digit_value(text[i + 1]);
+        if (!hi || !lo) return make_error(ErrorKind::protocol, "bad hex digit in data");
+        bytes.push_back(static_cast<std::uint8_t>(*hi << 4 | *lo));
+    }
+    return bytes;
+}
+
+Result<std::uint64_t> parse_hex_u64(std::string_view text) {
+    if (text.empty()) return make_error(ErrorKind::protocol, "missing hex number");
+    std::uint64_t value = 0;
+    for (char c : text) {
+        auto digit = hex_digit_value(c);
+        if (!digit)
+            return make_error(ErrorKind::protocol, fmt::format("bad hex number '{}'", text));
+        if (value >> 60 != 0) {
+            return make_error(ErrorKind::protocol,
+                              fmt::format("hex number '{}' overflows 64 bits", text));
+        }
+        value = value << 4 | *digit;
+    }
+    return value;
+}
+
+}  // namespace hvgdb::gdbstub::protocol

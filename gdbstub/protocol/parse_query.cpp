@@ -1,0 +1,79 @@
+// General query packets: qSupported, qXfer:features:read, qAttached (gdb manual, "General
+// Query Packets").
+#include "gdbstub/protocol/parse.hpp"
+#include "gdbstub/protocol/parse_util.hpp"
+
+namespace hvgdb::gdbstub::protocol {
+
+using detail::malformed;
+
+namespace {
+
+// "name+", "name-", "name?" or "name=value".
+Result<ClientFeature> parse_client_feature(std::string_view text) {
+    ClientFeature feature;
+    if (auto parts = detail::split_once(text, '=')) {
+        feature.name = parts->first;
+        feature.kind = ClientFeature::Kind::value;
+        feature.value = parts->second;
+    } else if (!text.empty()) {
+        switch (text.back()) {
+            case '+':
+                feature.kind = ClientFeature::Kind::supported;
+                break;
+            case '-':
+                feature.kind = ClientFeature::Kind::unsupported;
+                break;
+            case '?':
+                feature.kind = ClientFeature::Kind::query;
+                break;
+            default:
+                return malformed("qSupported feature '{}' lacks +, -, ? or =", text);
+        }
+        feature.name = text.substr(0, text.size() - 1);
+    }
+    if (feature.name.empty()) return malformed("qSupported feature without a name");
+    return feature;
+}
+
+}  // namespace
+
+Result<Command> parse_query_supported(std::string_view args) {
+    // Called with the text after "qSupported:", a ';'-separated list of features.
+    QuerySupported query;
+    while (true) {
+        auto parts = detail::split_once(args, ';');
+        auto feature = parse_client_feature(parts ? parts->first : args);
+        if (!feature) return std::unexpected(feature.error());
+        query.features.push_back(std::move(*feature));
+        if (!parts) break;
+        args = parts->second;
+    }
+    return query;
+}
+
+Result<Command> parse_read_features(std::string_view args) {
+    // The annex is a file name and comes before the last ':'.
+    std::size_t colon = args.rfind(':');
+    if (colon == std::string_view::npos)
+        return malformed("qXfer read without 'annex:offset,length'");
+    ReadFeatures read;
+    read.annex = args.substr(0, colon);
+    if (read.annex.empty()) return malformed("qXfer:features:read without an annex");
+    auto window = detail::parse_address_length(args.substr(colon + 1));
+    if (!window) return std::unexpected(window.error());
+    read.offset = window->address;
+    read.length = window->length;
+    return read;
+}
+
+Result<Command> parse_query_attached(std::string_view args) {
+    // Called with the text after "qAttached:", the pid.
+    QueryAttached query;
+    auto pid = detail::parse_hex_at_most(args, UINT32_MAX, "qAttached pid");
+    if (!pid) return std::unexpected(pid.error());
+    query.pid = static_cast<std::uint32_t>(*pid);
+    return query;
+}
+
+}  // namespace hvgdb::gdbstub::protocol

@@ -1,0 +1,147 @@
+// The one writer.  See writer.hpp; reply formats from the gdb manual, "Packets" and "Stop
+// Reply Packets".
+#include "gdbstub/protocol/writer.hpp"
+
+#include <fmt/format.h>
+
+#include <iterator>
+
+#include "gdbstub/protocol/hex.hpp"
+
+namespace hvgdb::gdbstub::protocol {
+
+namespace {
+
+template <class... F>
+struct Overloaded : F... {
+    using F::operator()...;
+};
+
+void append_registers(std::string& out, const RegistersReply& reply) {
+    for (const RegisterValue& reg : reply.registers) {
+        if (reg.available) {
+            append_hex(out, reg.bytes);
+        } else {
+            out.append(reg.bytes.size() * 2, 'x');
+        }
+    }
+}
+
+std::string_view cause_key(StopCause cause) {
+    switch (cause) {
+        case StopCause::none:
+            return {};
+        case StopCause::swbreak:
+            return "swbreak";
+        case StopCause::hwbreak:
+            return "hwbreak";
+        case StopCause::watch:
+            return "watch";
+        case StopCause::rwatch:
+            return "rwatch";
+        case StopCause::awatch:
+            return "awatch";
+    }
+    return {};
+}
+
+// "T05thread:01;06:<bytes>;...;swbreak:;"
+void append_stop(std::string& out, const StopReply& stop) {
+    auto it = std::back_inserter(out);
+    fmt::format_to(it, "T{:02x}thread:", stop.signal);
+    append_thread_id(out, stop.thread);
+    out.push_back(';');
+    for (const StopReply::Register& reg : stop.registers) {
+        fmt::format_to(it, "{:02x}:", reg.regno);
+        append_hex(out, reg.bytes);
+        out.push_back(';');
+    }
+    std::string_view key = cause_key(stop.cause);
+    if (key.empty()) return;
+    out.append(key);
+    out.push_back(':');
+    bool is_watch = stop.cause == StopCause::watch || stop.cause == StopCause::rwatch ||
+                    stop.cause == StopCause::awatch;
+    if (is_watch) append_hex_number(out, stop.data_address);
+    out.push_back(';');
+}
+
+}  // namespace
+
+std::string encode_payload(const Response& response) {
+    std::string out;
+    auto it = std::back_inserter(out);
+    std::visit(Overloaded{
+                   [](const NoReply&) {},
+                   [](const EmptyReply&) {},
+                   [&](const OkReply&) { out = "OK"; },
+                   [&](const ErrorReply& e) { fmt::format_to(it, "E{:02x}", e.code); },
+                   [&](const RegistersReply& r) { append_registers(out, r); },
+                   [&](const MemoryReply& m) { append_hex(out, m.bytes); },
+                   [&](const StopReply& s) { append_stop(out, s); },
+                   [&](const ExitedReply& w) { fmt::format_to(it, "W{:02x}", w.status); },
+                   [&](const TerminatedReply& x) { fmt::format_to(it, "X{:02x}", x.signal); },
+                   [&](const SupportedReply& s) {
+                       fmt::format_to(it, "PacketSize={:x}", s.packet_size);
+                       for (const std::string& f : s.features) fmt::format_to(it, ";{}", f);
+                   },
+                   [&](const VContActionsReply& v) {
+                       out = "vCont";
+                       for (char a : v.actions) fmt::format_to(it, ";{}", a);
+                   },
+                   [&](const ThreadListReply& t) {
+                       if (t.threads.empty()) {
+                           out = "l";
+                           return;
+                       }
+                       out = "m";
+                       for (std::size_t i = 0; i < t.threads.size(); ++i) {
+                           if (i != 0) out.push_back(',');
+                           append_thread_id(out, t.threads[i]);
+                       }
+                   },
+                   [&](const CurrentThreadReply& c) {
+                       out = "QC";
+                       append_thread_id(out, c.thread);
+                   },
+                   [&](const AttachedReply& a) { out = a.attached ? "1" : "0"; },
+                   [&](const XferReply& x) {
+                       out = x.more ? "m" : "l";
+                       out += x.data;
+                   },
+               },
+               response);
+    return out;
+}
+
+bool needs_escape(char c) {
+    return c == '$' || c == '#' || c == '}' || c == '*';
+}
+
+void append_escaped(std::string& out, std::string_view payload) {
+    for (char c : payload) {
+        if (needs_escape(c)) {
+            out.push_back('}');
+            out.push_back(static_cast<char>(c ^ 0x20));
+        } else {
+            out.push_back(c);
+        }
+    }
+}
+
+void append_frame(std::string& out, std::string_view payload) {
+    out.push_back('$');
+    std::size_t start = out.size();
+    append_escaped(out, payload);
+    std::uint8_t sum = 0;
+    for (std::size_t i = start; i < out.size(); ++i) {
+        sum = static_cast<std::uint8_t>(sum + static_cast<std::uint8_t>(out[i]));
+    }
+    fmt::format_to(std::back_inserter(out), "#{:02x}", sum);
+}
+
+void append_thread_id(std::string& out, std::uint32_t thread) {
+    fmt::format_to(std::back_inserter(out), "{:02x}", thread);
+}
+
+}  // namespace hvgdb::gdbstub::protocol

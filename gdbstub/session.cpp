@@ -1,0 +1,140 @@
+// One debugger connection: bytes -> codec -> typed command -> handler -> Response -> bytes.
+// Handlers live in session_query.cpp, session_data.cpp and session_run.cpp.
+#include "gdbstub/session.hpp"
+
+#include <cerrno>
+
+#include "gdbstub/protocol/parse.hpp"
+#include "gdbstub/protocol/writer.hpp"
+#include "gdbstub/session_impl.hpp"
+
+namespace hvgdb::gdbstub {
+
+namespace {
+
+// Error numbers on the wire.  gdb does not interpret them (gdb manual, "Standard Replies"),
+// so they only need to be stable: a malformed request is E01, a target failure carries its
+// errno when it has one (E0e for EFAULT) and E02 otherwise, anything fatal is E03.
+constexpr std::uint8_t kMalformedRequest = 0x01;
+constexpr std::uint8_t kTargetFailure = 0x02;
+constexpr std::uint8_t kFatalFailure = 0x03;
+
+}  // namespace
+
+Session::Impl::Impl(Target& t, SessionOptions o)
+    : target(t), options(std::move(o)), last_stop(options.initial_stop) {
+    if (last_stop.kind == StopEvent::Kind::stopped) register_thread = last_stop.thread;
+}
+
+Response Session::Impl::error_response(const Error& error) {
+    switch (error.kind) {
+        case ErrorKind::unsupported:
+            return protocol::EmptyReply{};
+        case ErrorKind::protocol:
+            return protocol::ErrorReply{kMalformedRequest};
+        case ErrorKind::target:
+        case ErrorKind::invalid:
+            if (error.err_no > 0 && error.err_no <= 0xff) {
+                return protocol::ErrorReply{static_cast<std::uint8_t>(error.err_no)};
+            }
+            return protocol::ErrorReply{kTargetFailure};
+        case ErrorKind::fatal:
+            // DESIGN.md: fatal ends the session and the machine.
+            finished = true;
+            target_ended = true;
+            return protocol::ErrorReply{kFatalFailure};
+    }
+    return protocol::ErrorReply{kTargetFailure};
+}
+
+void Session::Impl::send(const Response& response, std::string& out) {
+    if (std::holds_alternative<protocol::NoReply>(response)) return;
+    std::string payload = protocol::encode_payload(response);
+    if (options.log_packet) options.log_packet('>', payload);
+    codec.send(payload, out);
+}
+
+void Session::Impl::on_packet(std::string_view payload, std::string& out) {
+    if (options.log_packet) options.log_packet('<', payload);
+    auto command = protocol::parse_command(payload);
+    if (!command) {
+        if (!running) send(error_response(command.error()), out);
+        return;
+    }
+    // gdb manual, "Interrupts": in all-stop mode the client sends nothing but 0x03 while the
+    // target runs.  A packet then is ignored (any reply would be taken for the stop reply),
+    // except 'k', which needs no reply and must always work.
+    if (running && !std::holds_alternative<protocol::Kill>(*command)) return;
+
+    auto result = std::visit([this](const auto& c) { return handle(c); }, *command);
+    send(result ? *result : error_response(result.error()), out);
+
+    // gdb manual, "Packet Acknowledgment": acks stop after the OK to QStartNoAckMode.
+    if (result && std::holds_alternative<protocol::StartNoAckMode>(*command)) codec.stop_acks();
+}
+
+Session::Session(Target& target, SessionOptions options)
+    : impl_(std::make_unique<Impl>(target, std::move(options))) {}
+
+Session::~Session() = default;
+
+void Session::receive(std::span<const std::uint8_t> bytes, std::string& out) {
+    Impl& s = *impl_;
+    for (std::uint8_t byte : bytes) {
+        if (s.finished) return;  // after D or k nothing more is read
+        auto inbound = s.codec.feed(byte, out);
+        if (!inbound) continue;
+        switch (inbound->kind) {
+            case protocol::Inbound::Kind::packet:
+                s.on_packet(inbound->text, out);
+                break;
+            case protocol::Inbound::Kind::interrupt:
+                // A Ctrl-C that races with a stop finds the target stopped and is dropped.
+                if (s.running) s.target.interrupt();
+                break;
+            case protocol::Inbound::Kind::rejected:
+                if (!s.running) {
+                    s.send(
+                        s.error_response(Error{ErrorKind::protocol, 0, std::string(inbound->text)}),
+                        out);
+                }
+                break;
+        }
+    }
+}
+
+void Session::receive(std::string_view bytes, std::string& out) {
+    // Viewing chars as bytes: same size and representation.
+    receive(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()), out);
+}
+
+void Session::on_stop(const StopEvent& event, std::string& out) {
+    Impl& s = *impl_;
+    if (s.finished) return;  // detached or killed: nobody is waiting
+    s.last_stop = event;
+    bool ended = event.kind != StopEvent::Kind::stopped;
+    if (ended) s.target_ended = true;
+    // gdb manual, "Stop Reply Packets": the thread that stopped becomes the current one.
+    if (!ended) s.register_thread = event.thread;
+    if (!s.running) return;
+    s.running = false;
+    s.send(s.stop_response(event), out);
+    if (ended) s.finished = true;
+}
+
+void Session::on_disconnect() {
+    Impl& s = *impl_;
+    if (s.released || s.target_ended) return;
+    s.target.detach();
+    s.released = true;
+    s.finished = true;
+}
+
+bool Session::finished() const {
+    return impl_->finished;
+}
+bool Session::target_ended() const {
+    return impl_->target_ended;
+}
+
+}  // namespace hvgdb::gdbstub

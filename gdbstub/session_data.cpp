@@ -1,0 +1,132 @@
+// Handlers for registers, memory and breakpoints (gdb manual, "Packets": g G p P m M X Z z).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "gdbstub/session_impl.hpp"
+
+namespace hvgdb::gdbstub {
+
+namespace {
+
+std::unexpected<Error> bad_register(std::size_t regno) {
+    return make_error(ErrorKind::protocol, fmt::format("no register {:#x}", regno));
+}
+
+// One register for 'g' or 'p'.  A register the target cannot provide (unsupported) is sent
+// as unavailable rather than failing the whole read.
+Result<protocol::RegisterValue> read_one(Target& target, ThreadId thread, std::size_t regno) {
+    protocol::RegisterValue value{std::vector<std::uint8_t>(target.arch().register_bytes(regno)),
+                                  true};
+    auto read = target.read_register(thread, regno, value.bytes);
+    if (read) return value;
+    if (read.error().kind != ErrorKind::unsupported) return std::unexpected(read.error());
+    std::ranges::fill(value.bytes, 0);
+    value.available = false;
+    return value;
+}
+
+BreakpointType to_target(protocol::BreakpointKind kind) {
+    switch (kind) {
+        case protocol::BreakpointKind::software:
+            return BreakpointType::software;
+        case protocol::BreakpointKind::hardware:
+            return BreakpointType::hardware;
+        case protocol::BreakpointKind::write:
+            return BreakpointType::write_watch;
+        case protocol::BreakpointKind::read:
+            return BreakpointType::read_watch;
+        case protocol::BreakpointKind::access:
+            return BreakpointType::access_watch;
+    }
+    return BreakpointType::software;
+}
+
+}  // namespace
+
+Result<Response> Session::Impl::handle(const protocol::ReadRegisters&) {
+    protocol::RegistersReply reply;
+    std::size_t count = target.arch().registers.size();
+    reply.registers.reserve(count);
+    for (std::size_t regno = 0; regno < count; ++regno) {
+        auto value = read_one(target, register_thread, regno);
+        if (!value) return std::unexpected(value.error());
+        reply.registers.push_back(std::move(*value));
+    }
+    return reply;
+}
+
+Result<Response> Session::Impl::handle(const protocol::WriteRegisters& write) {
+    const arch::Arch& arch = target.arch();
+    std::size_t total = 0;
+    for (std::size_t regno = 0; regno < arch.registers.size(); ++regno)
+        total += arch.register_bytes(regno);
+    if (write.data.size() != total) {
+        return make_error(ErrorKind::protocol, fmt::format("'G' with {} bytes, registers take {}",
+                                                           write.data.size(), total));
+    }
+    std::span<const std::uint8_t> rest = write.data;
+    for (std::size_t regno = 0; regno < arch.registers.size(); ++regno) {
+        std::size_t size = arch.register_bytes(regno);
+        auto written = target.write_register(register_thread, regno, rest.first(size));
+        // gdb writes back every register it read, including ones we sent as unavailable.
+        if (!written && written.error().kind != ErrorKind::unsupported)
+            return std::unexpected(written.error());
+        rest = rest.subspan(size);
+    }
+    return protocol::OkReply{};
+}
+
+Result<Response> Session::Impl::handle(const protocol::ReadRegister& read) {
+    if (read.regno >= target.arch().registers.size()) return bad_register(read.regno);
+    auto value = read_one(target, register_thread, read.regno);
+    if (!value) return std::unexpected(value.error());
+    return protocol::RegistersReply{{std::move(*value)}};
+}
+
+Result<Response> Session::Impl::handle(const protocol::WriteRegister& write) {
+    const arch::Arch& arch = target.arch();
+    if (write.regno >= arch.registers.size()) return bad_register(write.regno);
+    if (write.value.size() != arch.register_bytes(write.regno)) {
+        return make_error(ErrorKind::protocol,
+                          fmt::format("'P' value of {} bytes for {}", write.value.size(),
+                                      arch.registers[write.regno].name));
+    }
+    auto written = target.write_register(register_thread, write.regno, write.value);
+    if (!written) return std::unexpected(written.error());
+    return protocol::OkReply{};
+}
+
+Result<Response> Session::Impl::handle(const protocol::ReadMemory& read) {
+    if (read.length == 0) return make_error(ErrorKind::protocol, "'m' of zero bytes");
+    // Two hex digits per byte must fit in one packet; gdb reads the rest with more 'm'.
+    std::size_t length = std::min<std::uint64_t>(read.length, codec.max_packet() / 2);
+    protocol::MemoryReply reply{std::vector<std::uint8_t>(length)};
+    auto count = target.read_memory(read.address, reply.bytes);
+    if (!count) return std::unexpected(count.error());
+    if (*count == 0) {
+        return make_error(ErrorKind::target, fmt::format("no memory at {:#x}", read.address),
+                          EFAULT);
+    }
+    reply.bytes.resize(std::min(*count, length));
+    return reply;
+}
+
+Result<Response> Session::Impl::handle(const protocol::WriteMemory& write) {
+    // "X addr,0:" is gdb's probe for binary downloads: answering OK enables them.
+    if (write.data.empty()) return protocol::OkReply{};
+    auto written = target.write_memory(write.address, write.data);
+    if (!written) return std::unexpected(written.error());
+    return protocol::OkReply{};
+}
+
+Result<Response> Session::Impl::handle(const protocol::Breakpoint& bp) {
+    BreakpointType type = to_target(bp.type);
+    auto done = bp.insert ? target.insert_breakpoint(type, bp.address, bp.kind)
+                          : target.remove_breakpoint(type, bp.address, bp.kind);
+    if (!done) return std::unexpected(done.error());
+    return protocol::OkReply{};
+}
+
+}  // namespace hvgdb::gdbstub

@@ -1,0 +1,83 @@
+// Session internals shared by the handler files: connection state and one handler per
+// command type (the overload set is the dispatch table; std::visit picks the row).  Internal
+// to gdbstub/.  Depends on protocol/, arch/ and target.hpp.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "gdbstub/protocol/codec.hpp"
+#include "gdbstub/protocol/commands.hpp"
+#include "gdbstub/protocol/response.hpp"
+#include "gdbstub/session.hpp"
+
+namespace hvgdb::gdbstub {
+
+using protocol::Response;
+
+struct Session::Impl {
+    Impl(Target& target, SessionOptions options);
+
+    // session.cpp: the packet loop and the one place errors become replies.
+    void on_packet(std::string_view payload, std::string& out);
+    void send(const Response& response, std::string& out);
+    Response error_response(const Error& error);
+
+    // session_query.cpp: capabilities, threads, target description.
+    Result<Response> handle(const protocol::QuerySupported&);
+    Result<Response> handle(const protocol::StartNoAckMode&);
+    Result<Response> handle(const protocol::QueryVCont&);
+    Result<Response> handle(const protocol::SetThread&);
+    Result<Response> handle(const protocol::ThreadAlive&);
+    Result<Response> handle(const protocol::QueryCurrentThread&);
+    Result<Response> handle(const protocol::QueryThreadList&);
+    Result<Response> handle(const protocol::QueryAttached&);
+    Result<Response> handle(const protocol::ReadFeatures&);
+    Result<Response> handle(const protocol::Unsupported&);
+
+    // session_data.cpp: registers, memory, breakpoints.
+    Result<Response> handle(const protocol::ReadRegisters&);
+    Result<Response> handle(const protocol::WriteRegisters&);
+    Result<Response> handle(const protocol::ReadRegister&);
+    Result<Response> handle(const protocol::WriteRegister&);
+    Result<Response> handle(const protocol::ReadMemory&);
+    Result<Response> handle(const protocol::WriteMemory&);
+    Result<Response> handle(const protocol::Breakpoint&);
+
+    // session_run.cpp: resuming, stopping, ending.
+    Result<Response> handle(const protocol::QueryHaltReason&);
+    Result<Response> handle(const protocol::Resume&);
+    Result<Response> handle(const protocol::VCont&);
+    Result<Response> handle(const protocol::Detach&);
+    Result<Response> handle(const protocol::Kill&);
+    Result<Response> handle(const protocol::VKill&);
+    Response stop_response(const StopEvent& event);
+    Result<void> start(std::span<const ThreadAction> actions);
+
+    // A thread named by the client: nullopt for "any"/"all", an error for a thread or
+    // process that does not exist.
+    Result<std::optional<ThreadId>> resolve_thread(const protocol::ThreadSpec& spec) const;
+
+    Target& target;
+    SessionOptions options;
+    protocol::Codec codec;
+
+    StopEvent last_stop;
+    bool running = false;       // resumed; the client waits for a stop reply
+    bool finished = false;      // detached or killed: the connection closes
+    bool target_ended = false;  // killed, exited or terminated: the server shuts down
+    bool released = false;      // detach() or kill() was called on the target
+
+    ThreadId register_thread = 1;           // Hg: thread for g/G/p/P
+    std::optional<ThreadId> resume_thread;  // Hc: thread for legacy s; nullopt = any/all
+
+    // Stop reasons the client asked for in qSupported (gdb manual, "Stop Reply Packets":
+    // swbreak/hwbreak are only sent to a client that announced them).
+    bool client_swbreak = false;
+    bool client_hwbreak = false;
+
+    const arch::Arch* described_arch = nullptr;  // what `description` was generated from
+    std::string description;                     // target.xml
+};
+
+}  // namespace hvgdb::gdbstub

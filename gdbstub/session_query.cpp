@@ -1,0 +1,119 @@
+// Handlers for capabilities, threads and the target description (gdb manual, "General Query
+// Packets" and "Packets").
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "gdbstub/arch/target_xml.hpp"
+#include "gdbstub/session_impl.hpp"
+
+namespace hvgdb::gdbstub {
+
+namespace {
+
+// What we tell the client in qSupported: only what is implemented.
+constexpr std::string_view kStubFeatures[] = {
+    "QStartNoAckMode+", "qXfer:features:read+", "swbreak+", "hwbreak+", "vContSupported+",
+};
+
+// vCont? reply: the actions parse_vcont accepts.
+constexpr std::string_view kVContActions = "cCsSt";
+
+// gdb manual, "General Query Packets", qXfer: "E00" means the annex is invalid.
+constexpr protocol::ErrorReply kBadAnnex{0x00};
+
+Error no_such_thread(std::uint32_t id) {
+    return Error{ErrorKind::target, 0, fmt::format("no thread {:#x}", id)};
+}
+
+}  // namespace
+
+Result<std::optional<ThreadId>> Session::Impl::resolve_thread(
+    const protocol::ThreadSpec& spec) const {
+    using Kind = protocol::IdSpec::Kind;
+    // One process, pid 1, as gdb numbers a single-inferior remote target.
+    if (spec.process && spec.process->kind == Kind::one && spec.process->id != 1) {
+        return std::unexpected(Error{ErrorKind::target, 0, "no such process"});
+    }
+    if (spec.thread.kind != Kind::one) return std::nullopt;
+    auto threads = target.threads();
+    if (std::ranges::find(threads, spec.thread.id) == threads.end()) {
+        return std::unexpected(no_such_thread(spec.thread.id));
+    }
+    return spec.thread.id;
+}
+
+Result<Response> Session::Impl::handle(const protocol::QuerySupported& query) {
+    for (const protocol::ClientFeature& feature : query.features) {
+        bool on = feature.kind == protocol::ClientFeature::Kind::supported;
+        if (feature.name == "swbreak") client_swbreak = on;
+        if (feature.name == "hwbreak") client_hwbreak = on;
+    }
+    protocol::SupportedReply reply{codec.max_packet(), {}};
+    for (std::string_view feature : kStubFeatures) reply.features.emplace_back(feature);
+    return reply;
+}
+
+Result<Response> Session::Impl::handle(const protocol::StartNoAckMode&) {
+    return protocol::OkReply{};
+}
+
+Result<Response> Session::Impl::handle(const protocol::QueryVCont&) {
+    return protocol::VContActionsReply{std::string(kVContActions)};
+}
+
+Result<Response> Session::Impl::handle(const protocol::SetThread& set) {
+    auto thread = resolve_thread(set.thread);
+    if (!thread) return std::unexpected(thread.error());
+    if (set.purpose == protocol::SetThread::Purpose::registers) {
+        // "any" and "all" keep the current thread: registers belong to one thread.
+        if (*thread) register_thread = **thread;
+    } else {
+        resume_thread = *thread;
+    }
+    return protocol::OkReply{};
+}
+
+Result<Response> Session::Impl::handle(const protocol::ThreadAlive& alive) {
+    auto thread = resolve_thread(alive.thread);
+    if (!thread) return std::unexpected(thread.error());
+    return protocol::OkReply{};
+}
+
+Result<Response> Session::Impl::handle(const protocol::QueryCurrentThread&) {
+    return protocol::CurrentThreadReply{register_thread};
+}
+
+Result<Response> Session::Impl::handle(const protocol::QueryThreadList& query) {
+    // Every thread fits in the first reply; the follow-up query ends the list.
+    if (!query.first) return protocol::ThreadListReply{};
+    auto threads = target.threads();
+    return protocol::ThreadListReply{{threads.begin(), threads.end()}};
+}
+
+Result<Response> Session::Impl::handle(const protocol::QueryAttached&) {
+    // The machine existed before the debugger came, so quitting gdb detaches, not kills.
+    return protocol::AttachedReply{true};
+}
+
+Result<Response> Session::Impl::handle(const protocol::ReadFeatures& read) {
+    if (read.annex != "target.xml") return kBadAnnex;
+    const arch::Arch& arch = target.arch();
+    if (described_arch != &arch) {
+        description = arch::target_xml(arch);
+        described_arch = &arch;
+    }
+    if (read.offset >= description.size()) return protocol::XferReply{false, {}};
+    // Every byte might need an escape, and the reply has a one-byte 'm'/'l' prefix.
+    std::size_t room = (codec.max_packet() - 1) / 2;
+    std::size_t length =
+        std::min<std::uint64_t>({read.length, room, description.size() - read.offset});
+    bool more = read.offset + length < description.size();
+    return protocol::XferReply{more, description.substr(read.offset, length)};
+}
+
+Result<Response> Session::Impl::handle(const protocol::Unsupported&) {
+    return protocol::EmptyReply{};
+}
+
+}  // namespace hvgdb::gdbstub

@@ -1,0 +1,119 @@
+// protocol/codec: the acknowledgement rules, checked as exact bytes on the wire.
+#include "gdbstub/protocol/codec.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+using namespace hvgdb::gdbstub::protocol;
+
+namespace {
+
+struct Fed {
+    std::vector<std::string>
+        packets;      // payloads handed to the session; "^C" for 0x03, "!" + why for rejects
+    std::string out;  // bytes the codec wrote back
+};
+
+Fed feed(Codec& codec, std::string_view bytes) {
+    Fed fed;
+    for (char c : bytes) {
+        auto in = codec.feed(static_cast<std::uint8_t>(c), fed.out);
+        if (!in) continue;
+        switch (in->kind) {
+            case Inbound::Kind::packet:
+                fed.packets.emplace_back(in->text);
+                break;
+            case Inbound::Kind::interrupt:
+                fed.packets.emplace_back("^C");
+                break;
+            case Inbound::Kind::rejected:
+                fed.packets.push_back("!" + std::string(in->text));
+                break;
+        }
+    }
+    return fed;
+}
+
+}  // namespace
+
+TEST_CASE("ack mode: every good packet is acked with '+'") {
+    Codec codec;
+    auto fed = feed(codec, "+$qC#b4$g#67");
+    CHECK(fed.packets == std::vector<std::string>{"qC", "g"});
+    CHECK(fed.out == "++");
+}
+
+TEST_CASE("a bad checksum is NAKed and the retransmission accepted") {
+    Codec codec;
+    auto fed = feed(codec, "$qC#00");
+    CHECK(fed.packets.empty());
+    CHECK(fed.out == "-");
+    fed = feed(codec, "$qC#b4");
+    CHECK(fed.packets == std::vector<std::string>{"qC"});
+    CHECK(fed.out == "+");
+}
+
+TEST_CASE("a '-' from the client resends our last packet exactly") {
+    Codec codec;
+    std::string out;
+    codec.send("OK", out);
+    codec.send("QC01", out);
+    CHECK(out == "$OK#9a$QC01#f5");
+    auto fed = feed(codec, "-");
+    CHECK(fed.out == "$QC01#f5");
+    fed = feed(codec, "--");
+    CHECK(fed.out == "$QC01#f5$QC01#f5");
+}
+
+TEST_CASE("send escapes $ # } * and sums the escaped bytes") {
+    Codec codec;
+    std::string out;
+    codec.send("a*b", out);
+    CHECK(out ==
+          "$a}\x0a"
+          "b#4a");
+    out.clear();
+    codec.send("}", out);
+    CHECK(out == "$}]#da");
+    out.clear();
+    codec.send("", out);
+    CHECK(out == "$#00");
+}
+
+TEST_CASE("no-ack mode: the QStartNoAckMode packet is acked, its OK goes out, then acks stop") {
+    Codec codec;
+    auto fed = feed(codec, "$QStartNoAckMode#b0");
+    CHECK(fed.packets == std::vector<std::string>{"QStartNoAckMode"});
+    CHECK(fed.out == "+");
+    std::string out;
+    codec.send("OK", out);
+    codec.stop_acks();
+    CHECK(out == "$OK#9a");
+    CHECK_FALSE(codec.acks_enabled());
+
+    // gdb's '+' for the OK is swallowed; packets are no longer acked.
+    fed = feed(codec, "+$g#67");
+    CHECK(fed.packets == std::vector<std::string>{"g"});
+    CHECK(fed.out == "");
+    // No NAK and no retransmission either.
+    fed = feed(codec, "$g#00-");
+    CHECK(fed.packets.empty());
+    CHECK(fed.out == "");
+}
+
+TEST_CASE("0x03 between packets is an interrupt, inside one it is data") {
+    Codec codec;
+    auto fed = feed(codec, "$vCont;c#a8\x03$?#3f");
+    CHECK(fed.packets == std::vector<std::string>{"vCont;c", "^C", "?"});
+    CHECK(fed.out == "++");
+}
+
+TEST_CASE("an oversize packet is acked (it arrived intact) and handed up as rejected") {
+    Codec codec(4);
+    CHECK(codec.max_packet() == 4);
+    auto fed = feed(codec, "$12345#ff$g#67");
+    CHECK(fed.packets == std::vector<std::string>{"!packet longer than PacketSize", "g"});
+    CHECK(fed.out == "++");
+}

@@ -1,0 +1,77 @@
+// A scriptable Target for session tests: x86-64 registers per thread, a small RAM window,
+// and a record of every call the session makes.  Depends on gdbstub/target.hpp.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "gdbstub/arch/x86.hpp"
+#include "gdbstub/target.hpp"
+
+namespace hvgdb::gdbstub::testing {
+
+struct BreakpointCall {
+    bool insert;
+    BreakpointType type;
+    std::uint64_t address;
+    std::uint64_t kind;
+};
+
+class FakeTarget final : public Target {
+  public:
+    // RAM the fake has: [kRamBase, kRamBase + kRamSize), byte i holds (i & 0xff).
+    static constexpr std::uint64_t kRamBase = 0x1000;
+    static constexpr std::uint64_t kRamSize = 0x1000;
+    // Initial register values of every thread (rip, rsp, rbp); register N holds N elsewhere.
+    static constexpr std::uint64_t kRip = 0x1000;
+    static constexpr std::uint64_t kRsp = 0x7ff0;
+    static constexpr std::uint64_t kRbp = 0x7ff8;
+
+    explicit FakeTarget(std::vector<ThreadId> threads = {1, 2},
+                        const arch::Arch& arch = arch::x86_64());
+
+    const arch::Arch& arch() const override { return arch_; }
+    std::vector<ThreadId> threads() const override { return threads_; }
+    Result<void> read_register(ThreadId, std::size_t regno, std::span<std::uint8_t> out) override;
+    Result<void> write_register(ThreadId, std::size_t regno,
+                                std::span<const std::uint8_t> value) override;
+    Result<std::size_t> read_memory(std::uint64_t addr, std::span<std::uint8_t> out) override;
+    Result<void> write_memory(std::uint64_t addr, std::span<const std::uint8_t> data) override;
+    Result<void> insert_breakpoint(BreakpointType, std::uint64_t addr, std::uint64_t kind) override;
+    Result<void> remove_breakpoint(BreakpointType, std::uint64_t addr, std::uint64_t kind) override;
+    Result<void> resume(std::span<const ThreadAction> actions) override;
+    void interrupt() override { ++interrupts; }
+    void detach() override { ++detaches; }
+    void kill() override { ++kills; }
+    void set_stop_sink(std::function<void(const StopEvent&)> sink) override {
+        stop_sink = std::move(sink);
+    }
+
+    std::uint64_t register_value(ThreadId thread, std::size_t regno) const;
+    std::vector<std::uint8_t>& register_bytes(ThreadId thread, std::size_t regno);
+
+    // Scripted failures.
+    std::optional<Error> resume_error;
+    std::optional<Error> breakpoint_error;           // for every Z/z when set
+    std::optional<std::size_t> unreadable_register;  // read_register says unsupported
+    bool memory_everywhere = false;                  // reads anywhere succeed in full (0xaa bytes)
+
+    // What the session did.
+    std::vector<std::vector<ThreadAction>> resumes;
+    std::vector<BreakpointCall> breakpoints;
+    std::vector<std::uint8_t> ram;
+    std::size_t last_read_size = 0;
+    int interrupts = 0;
+    int detaches = 0;
+    int kills = 0;
+    std::function<void(const StopEvent&)> stop_sink;
+
+  private:
+    const arch::Arch& arch_;
+    std::vector<ThreadId> threads_;
+    std::map<std::pair<ThreadId, std::size_t>, std::vector<std::uint8_t>> registers_;
+};
+
+}  // namespace hvgdb::gdbstub::testing

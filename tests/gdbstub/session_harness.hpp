@@ -1,0 +1,52 @@
+// A Session over a FakeTarget, driven with raw client bytes; records what the session sends
+// and logs.  Used by the session tests.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "fake_target.hpp"
+#include "gdbstub/session.hpp"
+#include "wire.hpp"
+
+namespace hvgdb::gdbstub::testing {
+
+struct Harness {
+    explicit Harness(StopEvent initial = {}, std::vector<ThreadId> threads = {1, 2})
+        : target(std::move(threads)),
+          session(target, SessionOptions{[this](char dir, std::string_view payload) {
+                                             log.emplace_back(dir, std::string(payload));
+                                         },
+                                         initial}) {}
+
+    // Client bytes in, stub bytes out.
+    std::string client(std::string_view bytes) {
+        std::string out;
+        session.receive(bytes, out);
+        return out;
+    }
+    // One packet in no-ack mode (after no_acks()): framed here, reply bytes out.
+    std::string packet(std::string_view payload) { return client(frame(payload)); }
+
+    std::string stop(const StopEvent& event) {
+        std::string out;
+        session.on_stop(event, out);
+        return out;
+    }
+
+    // The opening of gdb's handshake, leaving the session in no-ack mode with swbreak+ and
+    // hwbreak+ announced by the client.
+    void no_acks() {
+        client("+" + frame("qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+"));
+        client("+" + frame("QStartNoAckMode"));
+        client("+");
+    }
+
+    FakeTarget target;
+    std::vector<std::pair<char, std::string>> log;
+    Session session;
+};
+
+}  // namespace hvgdb::gdbstub::testing

@@ -113,8 +113,8 @@ int run(const app::Options& options) {
     auto bound = server.listen();
     if (!bound) return fail(bound.error());
 
-    say(fmt::format("image {}: {}, entry {:#x}, {}", options.image, loaded->description,
-                    loaded->entry, mode_name(loaded->cpu.mode)));
+    say(fmt::format("image {}: {}; starts in {}", options.image, loaded->description,
+                    mode_name(loaded->cpu.mode)));
     say(fmt::format("{} MiB RAM, {}; {}", options.memory_bytes >> 20,
                     (*machine)->capabilities().name, probe->note));
     say("listening on " + *bound);

@@ -23,7 +23,7 @@ struct SessionOptions {
 };
 
 class Session {
-public:
+  public:
     Session(Target& target, SessionOptions options = {});
     ~Session();
     Session(const Session&) = delete;
@@ -46,7 +46,7 @@ public:
     // True after a kill or after the target ended (W/X sent): the server shuts down.
     bool target_ended() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

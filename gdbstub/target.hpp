@@ -41,7 +41,7 @@ struct StopEvent {
 };
 
 class Target {
-public:
+  public:
     virtual ~Target() = default;
 
     // The register table for the thread's current view of the machine.
@@ -50,7 +50,8 @@ public:
 
     // Register N of the arch table, little-endian, exactly arch().register_bytes(N) bytes.
     // Called only while the target is stopped.
-    virtual Result<void> read_register(ThreadId, std::size_t regno, std::span<std::uint8_t> out) = 0;
+    virtual Result<void> read_register(ThreadId, std::size_t regno,
+                                       std::span<std::uint8_t> out) = 0;
     virtual Result<void> write_register(ThreadId, std::size_t regno,
                                         std::span<const std::uint8_t> value) = 0;
 
@@ -61,8 +62,10 @@ public:
     virtual Result<void> write_memory(std::uint64_t addr, std::span<const std::uint8_t> data) = 0;
 
     // Z/z packets.  `kind` is the packet's kind field (breakpoint length or watch length).
-    virtual Result<void> insert_breakpoint(BreakpointType, std::uint64_t addr, std::uint64_t kind) = 0;
-    virtual Result<void> remove_breakpoint(BreakpointType, std::uint64_t addr, std::uint64_t kind) = 0;
+    virtual Result<void> insert_breakpoint(BreakpointType, std::uint64_t addr,
+                                           std::uint64_t kind) = 0;
+    virtual Result<void> remove_breakpoint(BreakpointType, std::uint64_t addr,
+                                           std::uint64_t kind) = 0;
 
     // Starts the threads as asked and returns at once; the stop comes later through the
     // stop sink.  Errors are reported only for requests that cannot start at all.

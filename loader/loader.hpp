@@ -15,7 +15,7 @@ namespace hvgdb::loader {
 
 // Where the loader puts bytes: guest-physical memory.  write() fails outside RAM.
 class GuestMemory {
-public:
+  public:
     virtual ~GuestMemory() = default;
     virtual std::uint64_t size() const = 0;  // RAM is [0, size())
     virtual Result<void> write(std::uint64_t gpa, std::span<const std::uint8_t> bytes) = 0;
@@ -28,7 +28,7 @@ enum class CpuMode { real, protected32, long64 };
 std::string_view to_string(Format);
 std::string_view to_string(CpuMode);
 Result<Format> parse_format(std::string_view);  // "auto", "elf", "bootsector", "raw"
-Result<CpuMode> parse_mode(std::string_view);    // "real", "protected", "long"
+Result<CpuMode> parse_mode(std::string_view);   // "real", "protected", "long"
 
 struct LoadOptions {
     Format format = Format::automatic;

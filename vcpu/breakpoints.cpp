@@ -48,6 +48,11 @@ bool SwBreakpoints::contains_linear(std::uint64_t linear) const {
                        [&](const auto& kv) { return kv.second.linear == linear; });
 }
 
+bool SwBreakpoints::opcode_at(std::uint64_t gpa) const {
+    std::lock_guard lock(mutex_);
+    return gpa < ram_.size() && ram_[gpa] == breakpoint_opcode(mechanism_);
+}
+
 Result<std::size_t> SwBreakpoints::read(std::uint64_t gpa, std::span<std::uint8_t> out) const {
     if (gpa >= ram_.size())
         return make_error(ErrorKind::target, fmt::format("address {:#x} is not in RAM", gpa));

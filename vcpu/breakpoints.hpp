@@ -40,6 +40,10 @@ class SwBreakpoints {
     Result<void> remove(std::uint64_t linear, std::uint64_t gpa);
     void remove_all();  // original bytes restored
     bool contains_linear(std::uint64_t linear) const;
+    // Whether guest RAM holds the breakpoint opcode at `gpa` now.  A trap at an address that
+    // is not in the table and no longer holds the opcode came from a breakpoint removed while
+    // the vCPU was executing it: the guest should simply run the original instruction.
+    bool opcode_at(std::uint64_t gpa) const;
 
     // Memory as the guest wrote it: breakpoint bytes read as the originals, and writes
     // over a breakpoint update the original while the breakpoint stays inserted.

@@ -256,6 +256,9 @@ VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step) 
             if (trap->vector == 3) {
                 if (breakpoints.contains_linear(trap->pc))
                     return stop_of(id, StopCause::sw_breakpoint, trap->pc);
+                // Removed while we ran into it: RIP is still at it, run the original.
+                // (Addresses are physical for now, see MachineTarget::read_memory.)
+                if (!breakpoints.opcode_at(trap->pc)) continue;
                 // The guest's own int3: hand it back (the CPU advances past the int3).
                 if (auto r = vcpu.inject_exception(3); !r) return fault(id, r.error().message());
                 continue;
@@ -285,6 +288,12 @@ VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step) 
                     if (auto r = vcpu.set_registers(*regs); !r)
                         return fault(id, r.error().message());
                     return stop_of(id, StopCause::sw_breakpoint, at);
+                }
+                if (!breakpoints.opcode_at(at)) {  // removed while we ran into it
+                    regs->rip -= 1;
+                    if (auto r = vcpu.set_registers(*regs); !r)
+                        return fault(id, r.error().message());
+                    continue;
                 }
             }
             if (step) return stop_of(id, StopCause::step);

@@ -3,6 +3,7 @@
 #include "gdbstub/server/server.hpp"
 
 #include <asio.hpp>
+#include <csignal>
 #include <deque>
 #include <optional>
 
@@ -237,6 +238,14 @@ Result<std::string> Server::listen() {
 }
 
 int Server::run() {
+    // SIGINT and SIGTERM end hvgdb cleanly: vCPU threads joined, guest memory unmapped.
+    asio::signal_set signals(impl_->io, SIGINT, SIGTERM);
+    signals.async_wait([impl = impl_.get()](std::error_code ec, int signal) {
+        if (ec) return;
+        impl->log(fmt::format("signal {}: shutting down", signal));
+        impl->exit_status = 128 + signal;
+        impl->io.stop();
+    });
     impl_->io.run();
     return impl_->exit_status.value_or(0);
 }

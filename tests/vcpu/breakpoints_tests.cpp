@@ -59,3 +59,16 @@ TEST_CASE("memory access outside RAM is an error, reads stop short at the end") 
     CHECK(ram[0xc] == 7);  // a failed write changes nothing
     CHECK_FALSE(bps.insert(0x10, 0x10));
 }
+
+TEST_CASE("opcode_at tells a removed breakpoint from the guest's own instruction") {
+    std::vector<std::uint8_t> ram(0x10, 0x90);
+    ram[3] = 0xf4;  // the guest's own hlt
+    SwBreakpoints bps(ram, SwBreakpointMechanism::hlt);
+    CHECK(bps.opcode_at(3));
+    CHECK_FALSE(bps.opcode_at(4));
+    REQUIRE(bps.insert(4, 4));
+    CHECK(bps.opcode_at(4));
+    REQUIRE(bps.remove(4, 4));
+    CHECK_FALSE(bps.opcode_at(4));
+    CHECK_FALSE(bps.opcode_at(0x10));
+}

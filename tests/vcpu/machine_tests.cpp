@@ -95,6 +95,22 @@ TEST_CASE("the guest prints and exits through the exit port") {
     CHECK(h.console == "AB");
 }
 
+TEST_CASE("the guest's own int3 goes to the guest's handler") {
+    // int3 at 0x7c00; IVT vector 3 -> 0000:7c40, which exits with value 9.
+    std::vector<std::uint8_t> program(0x44, 0x90);
+    program[0] = 0xcc;
+    program[0x40] = 0xb0;  // mov al, 9
+    program[0x41] = 0x09;
+    program[0x42] = 0xe6;  // out 0xf4, al
+    program[0x43] = 0xf4;
+    Harness h(program);
+    const std::uint8_t vector3[] = {0x40, 0x7c, 0x00, 0x00};
+    REQUIRE(h.machine->write_physical(3 * 4, vector3));
+    auto s = h.run(RunMode::cont);
+    CHECK(s.cause == StopCause::exited);
+    CHECK(s.exit_code == 19);
+}
+
 TEST_CASE("single step advances one instruction and publishes registers") {
     Harness h(prints_and_exits);
     auto s = h.run(RunMode::step);

@@ -89,6 +89,7 @@ int run(const app::Options& options) {
     config.ram_bytes = options.memory_bytes;
     config.console = std::move(*console);
     config.mechanism = probe->mechanism;
+    config.data_breakpoints = probe->data_breakpoints;
     auto machine = vcpu::Machine::create(config);
     if (!machine) return fail(machine.error());
 

@@ -93,6 +93,8 @@ Result<void> Machine::write_physical(std::uint64_t gpa, std::span<const std::uin
 }
 
 Result<void> Machine::insert_hw_breakpoint(const HwBreakpoint& bp) {
+    if (bp.kind != HwKind::execute && !impl_->data_breakpoints)
+        return make_error(ErrorKind::unsupported, "this host does not report data breakpoints");
     std::lock_guard lock(impl_->mutex);
     auto& slots = impl_->hw_slots;
     if (std::find(slots.begin(), slots.end(), bp) != slots.end()) return {};

@@ -67,6 +67,9 @@ struct MachineConfig {
     unsigned cpus = 1;
     ConsoleSink console;
     SwBreakpointMechanism mechanism = SwBreakpointMechanism::int3;
+    // Whether the host reports debug-register data breakpoints (see probe_host); without
+    // them, write and access watchpoints are refused as unsupported.
+    bool data_breakpoints = true;
 };
 
 class Machine {
@@ -98,7 +101,8 @@ class Machine {
     SwBreakpoints& sw_breakpoints();
 
     // Debug-register breakpoints shared by all vCPUs; ErrorKind::target when the four
-    // slots are taken.  Applied at the next resume.
+    // slots are taken, ErrorKind::unsupported for watchpoints the host cannot report.
+    // Applied at the next resume.
     Result<void> insert_hw_breakpoint(const HwBreakpoint&);
     Result<void> remove_hw_breakpoint(const HwBreakpoint&);
     // Every breakpoint and watchpoint removed, original bytes restored.

@@ -11,7 +11,8 @@ namespace hvgdb::vcpu {
 
 struct ProbeResult {
     SwBreakpointMechanism mechanism = SwBreakpointMechanism::int3;
-    std::string note;  // why, for the banner and logs
+    bool data_breakpoints = true;  // debug-register write/access watchpoints trap to the host
+    std::string note;              // why, for the banner and logs
 };
 
 // Runs a tiny throw-away VM on the calling thread.

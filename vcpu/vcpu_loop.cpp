@@ -82,7 +82,8 @@ Machine::Impl::Impl(std::unique_ptr<Vm> vm_, std::span<std::uint8_t> ram_,
     : vm(std::move(vm_)),
       ram(ram_),
       ports(make_pc_port_bus(config.console)),
-      breakpoints(ram_, config.mechanism) {
+      breakpoints(ram_, config.mechanism),
+      data_breakpoints(config.data_breakpoints) {
     for (unsigned i = 0; i < config.cpus; ++i) {
         vcpus.push_back(std::make_unique<VcpuThread>());
         vcpus.back()->id = i;

@@ -51,6 +51,7 @@ struct Machine::Impl {
     std::span<std::uint8_t> ram;
     std::unique_ptr<PortBus> ports;
     SwBreakpoints breakpoints;
+    bool data_breakpoints = true;
 
     mutable std::mutex mutex;
     std::vector<std::unique_ptr<VcpuThread>> vcpus;

@@ -30,6 +30,7 @@ struct Harness {
     std::condition_variable cv;
     std::optional<VcpuStop> stop;
     std::string console;
+    bool data_breakpoints = true;
 
     explicit Harness(const std::vector<std::uint8_t>& program) {
         auto probe = probe_host();
@@ -37,6 +38,8 @@ struct Harness {
         MachineConfig config;
         config.ram_bytes = 1 << 20;
         config.mechanism = probe->mechanism;
+        config.data_breakpoints = probe->data_breakpoints;
+        data_breakpoints = probe->data_breakpoints;
         config.console = [this](std::string_view s) { console += s; };
         auto m = Machine::create(config);
         REQUIRE(m);
@@ -153,8 +156,22 @@ TEST_CASE("a software breakpoint stops at its address and hides its byte") {
     CHECK(s.cause == StopCause::exited);
 }
 
-// Data watchpoints (DR7 R/W 01 and 11) are not tested here: kvm_pvm never reports them,
-// so they need the page-protection mechanism that comes with watchpoint support.
+TEST_CASE("write watchpoints stop the store, or are refused where the host cannot report them") {
+    Harness h(counts);
+    auto inserted = h.machine->insert_hw_breakpoint({HwKind::write, 0x500, 2});
+    if (!h.data_breakpoints) {
+        // kvm_pvm: the probe found that data breakpoints never trap.
+        REQUIRE_FALSE(inserted);
+        CHECK(inserted.error().kind == hvgdb::ErrorKind::unsupported);
+        return;
+    }
+    REQUIRE(inserted);
+    auto s = h.run(RunMode::cont);
+    CHECK(s.cause == StopCause::watchpoint);
+    CHECK(s.address == 0x500);
+    CHECK(s.access == VcpuStop::Access::write);
+}
+
 TEST_CASE("hardware breakpoints use the debug registers") {
     Harness h(counts);
     REQUIRE(h.machine->insert_hw_breakpoint({HwKind::execute, code + 4, 1}));

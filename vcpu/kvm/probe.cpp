@@ -30,8 +30,12 @@ struct MappedRam {
     }
 };
 
-// One run from `code_at`; true when it stops as a #BP debug exit at the int3.
-Result<bool> int3_traps(Vcpu& vcpu, bool protected_mode) {
+constexpr std::uint64_t store_at = 0x1100;  // mov [0x500], ax; hlt
+constexpr std::uint64_t watched = 0x500;
+
+// Puts the vCPU at `rip` in real or flat 32-bit protected mode with `dbg`, runs it, and
+// returns the first exit that is not a kick.
+Result<Exit> run_from(Vcpu& vcpu, bool protected_mode, std::uint64_t rip, const DebugControl& dbg) {
     auto sregs = vcpu.get_system_registers();
     if (!sregs) return std::unexpected(sregs.error());
     x86::Segment code{.base = 0, .limit = 0xffff, .selector = 0, .type = 0xb};
@@ -46,20 +50,36 @@ Result<bool> int3_traps(Vcpu& vcpu, bool protected_mode) {
     sregs->ds = sregs->es = sregs->fs = sregs->gs = sregs->ss = data;
     if (auto r = vcpu.set_system_registers(*sregs); !r) return std::unexpected(r.error());
     x86::Registers regs;
-    regs.rip = code_at;
+    regs.rip = rip;
     regs.rsp = 0x8000;
     if (auto r = vcpu.set_registers(regs); !r) return std::unexpected(r.error());
-    DebugControl dbg;
-    dbg.trap_software_breakpoints = true;
     if (auto r = vcpu.set_debug(dbg); !r) return std::unexpected(r.error());
     for (int attempt = 0; attempt < 4; ++attempt) {
         auto exit = vcpu.run();
-        if (!exit) return std::unexpected(exit.error());
-        if (std::holds_alternative<Kicked>(*exit)) continue;
-        auto* trap = std::get_if<DebugTrap>(&*exit);
-        return trap && trap->vector == 3 && trap->pc == code_at + 1;
+        if (!exit || !std::holds_alternative<Kicked>(*exit)) return exit;
     }
-    return false;
+    return Exit{Kicked{}};
+}
+
+// True when int3 under KVM_GUESTDBG_USE_SW_BP stops as a #BP debug exit at the int3.
+Result<bool> int3_traps(Vcpu& vcpu, bool protected_mode) {
+    DebugControl dbg;
+    dbg.trap_software_breakpoints = true;
+    auto exit = run_from(vcpu, protected_mode, code_at, dbg);
+    if (!exit) return std::unexpected(exit.error());
+    auto* trap = std::get_if<DebugTrap>(&*exit);
+    return trap && trap->vector == 3 && trap->pc == code_at + 1;
+}
+
+// True when a debug-register write watchpoint (DR0, R/W 01, 2 bytes) stops the store.
+Result<bool> data_breakpoints_trap(Vcpu& vcpu) {
+    DebugControl dbg;
+    dbg.dr[0] = watched;
+    dbg.dr7 = 0x2 | (1u << 16) | (1u << 18) | 0x600;  // G0, write, 2 bytes (SDM vol. 3B, 17.2.4)
+    auto exit = run_from(vcpu, false, store_at, dbg);
+    if (!exit) return std::unexpected(exit.error());
+    auto* trap = std::get_if<DebugTrap>(&*exit);
+    return trap && trap->vector == 1 && (trap->dr6 & 1);
 }
 
 }  // namespace
@@ -70,6 +90,8 @@ Result<ProbeResult> probe_host() {
     std::memset(ram.p, 0xf4, probe_ram);  // anything that runs away halts
     const std::uint8_t code[] = {0x90, 0xcc, 0xf4};
     std::memcpy(ram.p + code_at, code, sizeof code);
+    const std::uint8_t store[] = {0xa3, 0x00, 0x05, 0xf4};  // mov [0x500], ax; hlt
+    std::memcpy(ram.p + store_at, store, sizeof store);
 
     auto vm = Vm::create();
     if (!vm) return std::unexpected(vm.error());
@@ -79,18 +101,27 @@ Result<ProbeResult> probe_host() {
     if (!vcpu) return std::unexpected(vcpu.error());
 
     ProbeResult result;
+    // Data breakpoints first: a failed int3 emulation below may leave the vCPU unusable.
+    auto data = data_breakpoints_trap(**vcpu);
+    if (!data) return std::unexpected(data.error());
+    result.data_breakpoints = *data;
+    std::string watch_note = result.data_breakpoints
+                                 ? "watchpoints use the debug registers"
+                                 : "debug-register watchpoints do not trap here: in gdb, "
+                                   "'set can-use-hw-watchpoints 0' watches in software";
     for (bool pm : {false, true}) {
         auto ok = int3_traps(**vcpu, pm);
         if (!ok) return std::unexpected(ok.error());
         if (!*ok) {
             result.mechanism = SwBreakpointMechanism::hlt;
             result.note = fmt::format(
-                "int3 does not trap to the host in {} mode here; software breakpoints use hlt",
-                pm ? "protected" : "real");
+                "int3 does not trap to the host in {} mode here, so software breakpoints use hlt; "
+                "{}",
+                pm ? "protected" : "real", watch_note);
             return result;
         }
     }
-    result.note = "int3 traps to the host; software breakpoints use int3";
+    result.note = "software breakpoints use int3; " + watch_note;
     return result;
 }
 

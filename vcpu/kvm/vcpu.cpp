@@ -137,6 +137,54 @@ Result<void> set_msr(int fd, std::uint32_t index, std::uint64_t value) {
     return {};
 }
 
+// Which KVM field holds which of ours: one table per struct pair, read in both directions.
+// By name, because the orders differ (kvm_regs has rsp before rbp).
+template <typename Kvm, typename KvmField, typename Ours, typename OurField>
+struct FieldPair {
+    KvmField Kvm::*kvm;
+    OurField Ours::*ours;
+};
+
+using x86::Registers;
+using x86::SystemRegisters;
+using GprPair = FieldPair<kvm_regs, __u64, Registers, std::uint64_t>;
+constexpr GprPair gpr_fields[] = {
+    {&kvm_regs::rax, &Registers::rax}, {&kvm_regs::rbx, &Registers::rbx},
+    {&kvm_regs::rcx, &Registers::rcx}, {&kvm_regs::rdx, &Registers::rdx},
+    {&kvm_regs::rsi, &Registers::rsi}, {&kvm_regs::rdi, &Registers::rdi},
+    {&kvm_regs::rsp, &Registers::rsp}, {&kvm_regs::rbp, &Registers::rbp},
+    {&kvm_regs::r8, &Registers::r8},   {&kvm_regs::r9, &Registers::r9},
+    {&kvm_regs::r10, &Registers::r10}, {&kvm_regs::r11, &Registers::r11},
+    {&kvm_regs::r12, &Registers::r12}, {&kvm_regs::r13, &Registers::r13},
+    {&kvm_regs::r14, &Registers::r14}, {&kvm_regs::r15, &Registers::r15},
+    {&kvm_regs::rip, &Registers::rip}, {&kvm_regs::rflags, &Registers::rflags},
+};
+
+using SegmentPair = FieldPair<kvm_sregs, kvm_segment, SystemRegisters, x86::Segment>;
+constexpr SegmentPair segment_fields[] = {
+    {&kvm_sregs::cs, &SystemRegisters::cs}, {&kvm_sregs::ds, &SystemRegisters::ds},
+    {&kvm_sregs::es, &SystemRegisters::es}, {&kvm_sregs::fs, &SystemRegisters::fs},
+    {&kvm_sregs::gs, &SystemRegisters::gs}, {&kvm_sregs::ss, &SystemRegisters::ss},
+    {&kvm_sregs::tr, &SystemRegisters::tr}, {&kvm_sregs::ldt, &SystemRegisters::ldt},
+};
+
+using TablePair = FieldPair<kvm_sregs, kvm_dtable, SystemRegisters, x86::DescriptorTable>;
+constexpr TablePair table_fields[] = {
+    {&kvm_sregs::gdt, &SystemRegisters::gdt},
+    {&kvm_sregs::idt, &SystemRegisters::idt},
+};
+
+using ControlPair = FieldPair<kvm_sregs, __u64, SystemRegisters, std::uint64_t>;
+constexpr ControlPair control_fields[] = {
+    {&kvm_sregs::cr0, &SystemRegisters::cr0},
+    {&kvm_sregs::cr2, &SystemRegisters::cr2},
+    {&kvm_sregs::cr3, &SystemRegisters::cr3},
+    {&kvm_sregs::cr4, &SystemRegisters::cr4},
+    {&kvm_sregs::cr8, &SystemRegisters::cr8},
+    {&kvm_sregs::efer, &SystemRegisters::efer},
+    {&kvm_sregs::apic_base, &SystemRegisters::apic_base},
+};
+
 std::string internal_error_text(const kvm_run& run) {
     const char* what = "unknown";
     switch (run.internal.suberror) {
@@ -247,48 +295,13 @@ Result<x86::Registers> Vcpu::get_registers() {
     auto rc = HVGDB_KVM(impl_->fd.get(), KVM_GET_REGS, &k);
     if (!rc) return std::unexpected(rc.error());
     x86::Registers r;
-    r.rax = k.rax;
-    r.rbx = k.rbx;
-    r.rcx = k.rcx;
-    r.rdx = k.rdx;
-    r.rsi = k.rsi;
-    r.rdi = k.rdi;
-    r.rsp = k.rsp;
-    r.rbp = k.rbp;
-    r.r8 = k.r8;
-    r.r9 = k.r9;
-    r.r10 = k.r10;
-    r.r11 = k.r11;
-    r.r12 = k.r12;
-    r.r13 = k.r13;
-    r.r14 = k.r14;
-    r.r15 = k.r15;
-    r.rip = k.rip;
-    r.rflags = k.rflags;
+    for (const auto& f : gpr_fields) r.*f.ours = k.*f.kvm;
     return r;
 }
 
 Result<void> Vcpu::set_registers(const x86::Registers& r) {
-    // By name: kvm_regs orders rsp before rbp, unlike x86::Registers.
     kvm_regs k{};
-    k.rax = r.rax;
-    k.rbx = r.rbx;
-    k.rcx = r.rcx;
-    k.rdx = r.rdx;
-    k.rsi = r.rsi;
-    k.rdi = r.rdi;
-    k.rsp = r.rsp;
-    k.rbp = r.rbp;
-    k.r8 = r.r8;
-    k.r9 = r.r9;
-    k.r10 = r.r10;
-    k.r11 = r.r11;
-    k.r12 = r.r12;
-    k.r13 = r.r13;
-    k.r14 = r.r14;
-    k.r15 = r.r15;
-    k.rip = r.rip;
-    k.rflags = r.rflags;
+    for (const auto& f : gpr_fields) k.*f.kvm = r.*f.ours;
     auto rc = HVGDB_KVM(impl_->fd.get(), KVM_SET_REGS, &k);
     if (!rc) return std::unexpected(rc.error());
     return {};
@@ -299,24 +312,9 @@ Result<x86::SystemRegisters> Vcpu::get_system_registers() {
     auto rc = HVGDB_KVM(impl_->fd.get(), KVM_GET_SREGS, &k);
     if (!rc) return std::unexpected(rc.error());
     x86::SystemRegisters s;
-    s.cs = from_kvm(k.cs);
-    s.ds = from_kvm(k.ds);
-    s.es = from_kvm(k.es);
-    s.fs = from_kvm(k.fs);
-    s.gs = from_kvm(k.gs);
-    s.ss = from_kvm(k.ss);
-    s.tr = from_kvm(k.tr);
-    s.ldt = from_kvm(k.ldt);
-    s.gdt = {k.gdt.base, k.gdt.limit};
-    s.idt = {k.idt.base, k.idt.limit};
-    s.cr0 = k.cr0;
-    s.cr2 = k.cr2;
-    s.cr3 = k.cr3;
-    s.cr4 = k.cr4;
-    s.cr8 = k.cr8;
-    s.efer = k.efer;
-    s.apic_base = k.apic_base;
-
+    for (const auto& f : segment_fields) s.*f.ours = from_kvm(k.*f.kvm);
+    for (const auto& f : table_fields) s.*f.ours = {(k.*f.kvm).base, (k.*f.kvm).limit};
+    for (const auto& f : control_fields) s.*f.ours = k.*f.kvm;
     // KernelGSbase is an MSR, not part of kvm_sregs.
     if (auto v = get_msr(impl_->fd.get(), msr_kernel_gs_base)) s.kernel_gs_base = *v;
     return s;
@@ -327,28 +325,14 @@ Result<void> Vcpu::set_system_registers(const x86::SystemRegisters& s) {
     // Start from the current state so the interrupt bitmap is kept.
     auto rc = HVGDB_KVM(impl_->fd.get(), KVM_GET_SREGS, &k);
     if (!rc) return std::unexpected(rc.error());
-    k.cs = to_kvm(s.cs);
-    k.ds = to_kvm(s.ds);
-    k.es = to_kvm(s.es);
-    k.fs = to_kvm(s.fs);
-    k.gs = to_kvm(s.gs);
-    k.ss = to_kvm(s.ss);
-    k.tr = to_kvm(s.tr);
-    k.ldt = to_kvm(s.ldt);
-    k.gdt.base = s.gdt.base;
-    k.gdt.limit = s.gdt.limit;
-    k.idt.base = s.idt.base;
-    k.idt.limit = s.idt.limit;
-    k.cr0 = s.cr0;
-    k.cr2 = s.cr2;
-    k.cr3 = s.cr3;
-    k.cr4 = s.cr4;
-    k.cr8 = s.cr8;
-    k.efer = s.efer;
-    k.apic_base = s.apic_base;
+    for (const auto& f : segment_fields) k.*f.kvm = to_kvm(s.*f.ours);
+    for (const auto& f : table_fields) {
+        (k.*f.kvm).base = (s.*f.ours).base;
+        (k.*f.kvm).limit = (s.*f.ours).limit;
+    }
+    for (const auto& f : control_fields) k.*f.kvm = s.*f.ours;
     rc = HVGDB_KVM(impl_->fd.get(), KVM_SET_SREGS, &k);
     if (!rc) return std::unexpected(rc.error());
-
     return set_msr(impl_->fd.get(), msr_kernel_gs_base, s.kernel_gs_base);
 }
 

@@ -19,8 +19,9 @@ namespace {
 constexpr std::uint8_t gdb_sigint = 2, gdb_sigill = 4, gdb_sigtrap = 5, gdb_sigsegv = 11;
 }  // namespace
 
-Result<std::unique_ptr<MachineTarget>> MachineTarget::create(vcpu::Machine& machine,
-                                                             const gdbstub::arch::Arch& arch) {
+Result<std::unique_ptr<MachineTarget>> MachineTarget::create(
+    vcpu::Machine& machine, const gdbstub::arch::Arch& arch,
+    std::function<void(const std::string&)> log) {
     std::vector<const RegisterBinding*> rows;
     for (const auto& reg : arch.registers) {
         const RegisterBinding* b = find_register_binding(reg.name);
@@ -34,12 +35,14 @@ Result<std::unique_ptr<MachineTarget>> MachineTarget::create(vcpu::Machine& mach
                               fmt::format("register '{}' is wider than its binding", reg.name));
         rows.push_back(b);
     }
-    return std::unique_ptr<MachineTarget>(new MachineTarget(machine, arch, std::move(rows)));
+    return std::unique_ptr<MachineTarget>(
+        new MachineTarget(machine, arch, std::move(rows), std::move(log)));
 }
 
 MachineTarget::MachineTarget(vcpu::Machine& machine, const gdbstub::arch::Arch& arch,
-                             std::vector<const RegisterBinding*> rows)
-    : machine_(machine), arch_(arch), rows_(std::move(rows)) {}
+                             std::vector<const RegisterBinding*> rows,
+                             std::function<void(const std::string&)> log)
+    : machine_(machine), arch_(arch), rows_(std::move(rows)), log_(std::move(log)) {}
 
 std::vector<ThreadId> MachineTarget::threads() const {
     std::vector<ThreadId> ids(machine_.vcpu_count());
@@ -218,6 +221,8 @@ void MachineTarget::set_stop_sink(std::function<void(const StopEvent&)> sink) {
         sink_ = std::move(sink);
     }
     machine_.set_stop_handler([this](const vcpu::VcpuStop& s) {
+        if (s.cause == vcpu::StopCause::fault && log_)
+            log_(fmt::format("vCPU {} stopped: {}", s.vcpu, s.detail));
         std::lock_guard lock(sink_mutex_);
         if (sink_) sink_(to_stop_event(s));
     });

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "app/register_bindings.hpp"
@@ -15,8 +16,10 @@ namespace hvgdb::app {
 class MachineTarget final : public gdbstub::Target {
   public:
     // Fails when a row of `arch` has no binding (a table mismatch, caught by a unit test).
-    static Result<std::unique_ptr<MachineTarget>> create(vcpu::Machine& machine,
-                                                         const gdbstub::arch::Arch& arch);
+    // `log` receives one line for each fault that stops the guest (what happened).
+    static Result<std::unique_ptr<MachineTarget>> create(
+        vcpu::Machine& machine, const gdbstub::arch::Arch& arch,
+        std::function<void(const std::string&)> log = {});
 
     const gdbstub::arch::Arch& arch() const override { return arch_; }
     std::vector<gdbstub::ThreadId> threads() const override;
@@ -41,12 +44,14 @@ class MachineTarget final : public gdbstub::Target {
 
   private:
     MachineTarget(vcpu::Machine& machine, const gdbstub::arch::Arch& arch,
-                  std::vector<const RegisterBinding*> rows);
+                  std::vector<const RegisterBinding*> rows,
+                  std::function<void(const std::string&)> log);
     Result<unsigned> vcpu_of(gdbstub::ThreadId) const;
 
     vcpu::Machine& machine_;
     const gdbstub::arch::Arch& arch_;
     std::vector<const RegisterBinding*> rows_;  // by register number
+    std::function<void(const std::string&)> log_;
     std::mutex sink_mutex_;
     std::function<void(const gdbstub::StopEvent&)> sink_;
 };

@@ -100,7 +100,7 @@ int run(const app::Options& options) {
 
     const auto& arch = loaded->cpu.mode == loader::CpuMode::long64 ? gdbstub::arch::x86_64()
                                                                    : gdbstub::arch::i386();
-    auto target = app::MachineTarget::create(**machine, arch);
+    auto target = app::MachineTarget::create(**machine, arch, say);
     if (!target) return fail(target.error());
     if (auto r = (*machine)->start(); !r) return fail(r.error());
 

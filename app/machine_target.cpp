@@ -170,6 +170,7 @@ void MachineTarget::interrupt() {
 
 void MachineTarget::detach() {
     machine_.clear_breakpoints();
+    machine_.discard_pending_stops();
     std::vector<vcpu::VcpuAction> all;
     for (unsigned i = 0; i < machine_.vcpu_count(); ++i) all.push_back({i, vcpu::RunMode::cont});
     machine_.resume(all);

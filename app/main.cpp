@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <memory>
 
@@ -28,6 +29,17 @@ void say(const std::string& line) {
     fmt::print(stderr, "hvgdb: {}\n", line);
 }
 
+// Writes everything: retries partial writes and the EINTR that a vCPU kick can cause.
+// Errors (a closed pipe) drop the output; the guest goes on.
+void write_all(int fd, std::string_view s) {
+    while (!s.empty()) {
+        ssize_t n = ::write(fd, s.data(), s.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        s.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
 // The guest console: stdout, a file, or nowhere.  Written unbuffered, so output interleaves
 // with the debugger's view of the guest in real time.
 Result<vcpu::ConsoleSink> make_console(const app::SerialSpec& spec) {
@@ -35,9 +47,7 @@ Result<vcpu::ConsoleSink> make_console(const app::SerialSpec& spec) {
         case app::SerialKind::none:
             return vcpu::ConsoleSink{};
         case app::SerialKind::stdio:
-            return vcpu::ConsoleSink{[](std::string_view s) {
-                [[maybe_unused]] auto n = ::write(STDOUT_FILENO, s.data(), s.size());
-            }};
+            return vcpu::ConsoleSink{[](std::string_view s) { write_all(STDOUT_FILENO, s); }};
         case app::SerialKind::file: {
             int fd = ::open(spec.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
             if (fd < 0) {
@@ -49,9 +59,7 @@ Result<vcpu::ConsoleSink> make_console(const app::SerialSpec& spec) {
                 ::close(*p);
                 delete p;
             });
-            return vcpu::ConsoleSink{[owner](std::string_view s) {
-                [[maybe_unused]] auto n = ::write(*owner, s.data(), s.size());
-            }};
+            return vcpu::ConsoleSink{[owner](std::string_view s) { write_all(*owner, s); }};
         }
     }
     return vcpu::ConsoleSink{};
@@ -134,6 +142,8 @@ int run(const app::Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // A closed console pipe or debugger socket is an error value, not the end of hvgdb.
+    std::signal(SIGPIPE, SIG_IGN);
     try {
         auto options = app::parse_command_line(argc, argv);
         if (!options) {

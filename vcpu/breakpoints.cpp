@@ -20,8 +20,13 @@ Result<void> SwBreakpoints::insert(std::uint64_t linear, std::uint64_t gpa) {
     std::lock_guard lock(mutex_);
     if (gpa >= ram_.size())
         return make_error(ErrorKind::target, fmt::format("breakpoint at {:#x}: not in RAM", gpa));
-    auto [it, inserted] = by_gpa_.try_emplace(gpa, Entry{ram_[gpa], linear});
-    if (!inserted) return {};  // the same breakpoint twice is one breakpoint (gdb may resend Z0)
+    if (by_gpa_.contains(gpa)) return {};  // the same breakpoint twice is one (gdb may resend Z0)
+    if (by_gpa_.size() >= max_breakpoints)
+        return make_error(
+            ErrorKind::target,
+            fmt::format("too many software breakpoints (the limit is {})", max_breakpoints));
+    by_gpa_.emplace(gpa, Entry{ram_[gpa], linear});
+    gpa_by_linear_[linear] = gpa;
     ram_[gpa] = breakpoint_opcode(mechanism_);
     return {};
 }
@@ -32,6 +37,7 @@ Result<void> SwBreakpoints::remove(std::uint64_t, std::uint64_t gpa) {
     if (it == by_gpa_.end())
         return make_error(ErrorKind::target, fmt::format("no breakpoint at {:#x}", gpa));
     ram_[gpa] = it->second.original;
+    gpa_by_linear_.erase(it->second.linear);
     by_gpa_.erase(it);
     return {};
 }
@@ -40,12 +46,12 @@ void SwBreakpoints::remove_all() {
     std::lock_guard lock(mutex_);
     for (const auto& [gpa, entry] : by_gpa_) ram_[gpa] = entry.original;
     by_gpa_.clear();
+    gpa_by_linear_.clear();
 }
 
 bool SwBreakpoints::contains_linear(std::uint64_t linear) const {
     std::lock_guard lock(mutex_);
-    return std::any_of(by_gpa_.begin(), by_gpa_.end(),
-                       [&](const auto& kv) { return kv.second.linear == linear; });
+    return gpa_by_linear_.contains(linear);
 }
 
 bool SwBreakpoints::opcode_at(std::uint64_t gpa) const {

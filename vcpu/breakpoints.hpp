@@ -31,6 +31,9 @@ std::uint8_t breakpoint_opcode(SwBreakpointMechanism);
 // linear address the debugger asked for.  Guest RAM is [ram.data(), +size) at GPA 0.
 class SwBreakpoints {
   public:
+    // More than this many is refused: each costs a table entry and gdb never needs so many.
+    static constexpr std::size_t max_breakpoints = 65536;
+
     SwBreakpoints(std::span<std::uint8_t> ram, SwBreakpointMechanism mechanism)
         : ram_(ram), mechanism_(mechanism) {}
 
@@ -58,6 +61,7 @@ class SwBreakpoints {
     std::span<std::uint8_t> ram_;
     SwBreakpointMechanism mechanism_;
     std::map<std::uint64_t, Entry> by_gpa_;
+    std::map<std::uint64_t, std::uint64_t> gpa_by_linear_;  // trap address -> entry
     mutable std::mutex mutex_;
 };
 

@@ -102,6 +102,7 @@ Result<void> Machine::insert_hw_breakpoint(const HwBreakpoint& bp) {
     if (free == slots.end())
         return make_error(ErrorKind::target, "all four debug registers are in use");
     *free = bp;
+    impl_->debug_state_changed();
     return {};
 }
 
@@ -111,6 +112,7 @@ Result<void> Machine::remove_hw_breakpoint(const HwBreakpoint& bp) {
     auto it = std::find(slots.begin(), slots.end(), bp);
     if (it == slots.end()) return make_error(ErrorKind::target, "no such hardware breakpoint");
     *it = std::nullopt;
+    impl_->debug_state_changed();
     return {};
 }
 
@@ -118,6 +120,12 @@ void Machine::clear_breakpoints() {
     impl_->breakpoints.remove_all();
     std::lock_guard lock(impl_->mutex);
     impl_->hw_slots.fill(std::nullopt);
+    impl_->debug_state_changed();
+}
+
+void Machine::discard_pending_stops() {
+    std::lock_guard lock(impl_->mutex);
+    impl_->pending_stops.clear();
 }
 
 void Machine::resume(std::span<const VcpuAction> actions) {

@@ -107,6 +107,9 @@ class Machine {
     Result<void> remove_hw_breakpoint(const HwBreakpoint&);
     // Every breakpoint and watchpoint removed, original bytes restored.
     void clear_breakpoints();
+    // Forgets stops that happened while another was being reported (the debugger that
+    // would have been told about them has left).
+    void discard_pending_stops();
 
     // All-stop run control.  vCPUs not named stay stopped.
     void resume(std::span<const VcpuAction> actions);

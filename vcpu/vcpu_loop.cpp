@@ -97,20 +97,50 @@ Machine::Impl::~Impl() {
 }
 
 Result<void> Machine::Impl::start() {
-    std::vector<std::promise<Result<void>>> ready(vcpus.size());
-    for (auto& v : vcpus) {
-        auto& promise = ready[v->id];
-        v->thread = std::thread([this, &v = *v, &promise] { thread_main(v, promise); });
-    }
+    for (auto& v : vcpus) v->thread = std::thread([this, &v = *v] { thread_main(v); });
+    std::unique_lock lock(mutex);
     started = true;
-    for (auto& p : ready) {
-        auto r = p.get_future().get();
-        if (!r) {
-            shutdown();
-            return r;
-        }
+    start_done.wait(lock, [&] { return threads_ready == vcpus.size(); });
+    if (start_error) {
+        Error e = *start_error;
+        lock.unlock();
+        shutdown();
+        return std::unexpected(e);
     }
     return {};
+}
+
+void Machine::Impl::report_ready(std::optional<Error> error) {
+    std::lock_guard lock(mutex);
+    if (error && !start_error) start_error = std::move(error);
+    ++threads_ready;
+    start_done.notify_all();
+}
+
+Result<void> Machine::Impl::apply_debug(Vcpu& vcpu, VcpuThread& self, bool step) {
+    self.debug_dirty = false;  // before reading: a change after this read sets it again
+    DebugControl debug;
+    {
+        std::lock_guard lock(mutex);
+        debug = debug_control(step);
+    }
+    if (self.applied_debug == debug) return {};
+    if (auto r = vcpu.set_debug(debug); !r) {
+        self.applied_debug.reset();
+        return r;
+    }
+    self.applied_debug = debug;
+    return {};
+}
+
+void Machine::Impl::debug_state_changed() {
+    // Running vCPUs take the new debug registers at once: a kick makes them re-apply them at
+    // the top of their run loop and go on (see run_until_stop).
+    for (auto& v : vcpus) {
+        if (!v->running) continue;
+        v->debug_dirty = true;
+        if (v->kick) v->kick->kick();
+    }
 }
 
 DebugControl Machine::Impl::debug_control(bool step) const {
@@ -128,42 +158,34 @@ DebugControl Machine::Impl::debug_control(bool step) const {
     return d;
 }
 
-void Machine::Impl::thread_main(VcpuThread& self, std::promise<Result<void>>& ready) {
+void Machine::Impl::thread_main(VcpuThread& self) {
     auto created = Vcpu::create(*vm, self.id);
-    if (!created) {
-        ready.set_value(std::unexpected(created.error()));
-        return;
-    }
+    if (!created) return report_ready(created.error());
     Vcpu& vcpu = **created;
     // Load the initial state and publish it before start() returns, so the first snapshot
     // anyone reads is the real one and a write staged after start() is never overwritten.
+    VcpuSnapshot initial;
     {
-        VcpuSnapshot initial;
-        {
-            std::lock_guard lock(mutex);
-            self.kick = vcpu.kick_handle();
-            initial = self.snapshot;
-            self.snapshot_dirty = false;
-        }
-        auto loaded = load_snapshot(vcpu, initial);
-        auto published = loaded ? take_snapshot(vcpu) : std::unexpected(loaded.error());
-        if (!published) {
-            ready.set_value(std::unexpected(published.error()));
-            return;
-        }
+        std::lock_guard lock(mutex);
+        initial = self.snapshot;
+        self.snapshot_dirty = false;
+    }
+    auto loaded = load_snapshot(vcpu, initial);
+    auto published = loaded ? take_snapshot(vcpu) : std::unexpected(loaded.error());
+    if (!published) return report_ready(published.error());
+    {
         std::lock_guard lock(mutex);
         self.snapshot = *published;
+        self.kick = vcpu.kick_handle();  // only now: others may kick a vCPU that can run
     }
-    ready.set_value({});
+    report_ready(std::nullopt);
 
-    std::optional<DebugControl> applied;
     // The last stop was this vCPU's instruction breakpoint at this address.
     bool hw_breakpoint_hit = false;
     std::uint64_t hw_breakpoint_address = 0;
     for (;;) {
         VcpuThread::Command command;
         std::optional<VcpuSnapshot> staged;
-        DebugControl debug;
         {
             std::unique_lock lock(mutex);
             self.wake.wait(lock, [&] { return self.command != VcpuThread::Command::none; });
@@ -173,9 +195,13 @@ void Machine::Impl::thread_main(VcpuThread& self, std::promise<Result<void>>& re
                 staged = self.snapshot;
                 self.snapshot_dirty = false;
             }
-            debug = debug_control(command == VcpuThread::Command::step);
         }
-        if (command == VcpuThread::Command::quit) return;
+        if (command == VcpuThread::Command::quit) {
+            std::lock_guard lock(mutex);
+            self.kick.reset();
+            return;
+        }
+        const bool step = command == VcpuThread::Command::step;
 
         if (staged) {
             if (auto r = load_snapshot(vcpu, *staged); !r) {
@@ -184,44 +210,38 @@ void Machine::Impl::thread_main(VcpuThread& self, std::promise<Result<void>>& re
                 continue;
             }
         }
-        if (applied != debug) {
-            if (auto r = vcpu.set_debug(debug); !r) {
-                finish_stop(vcpu, self,
-                            fault(self.id, "cannot set debug state: " + r.error().message()));
-                continue;
-            }
-            applied = debug;
-        }
-        bool step = command == VcpuThread::Command::step;
         if (hw_breakpoint_hit) {
             // Resuming at the instruction breakpoint that just hit would hit it again at once.
             // The CPU's answer, RFLAGS.RF, is not honoured by every host (kvm_pvm ignores it),
             // so step over the instruction with the debug registers off, then go on.
             auto at = next_instruction(vcpu);
             if (at && *at == hw_breakpoint_address) {
-                DebugControl over = debug;
-                over.single_step = true;
+                DebugControl over;
+                {
+                    std::lock_guard lock(mutex);
+                    over = debug_control(true);
+                }
                 over.dr7 = 0;
-                applied.reset();
+                self.applied_debug.reset();
                 VcpuStop first;
                 if (auto r = vcpu.set_debug(over); !r)
                     first = fault(self.id, "cannot step over a breakpoint: " + r.error().message());
                 else
-                    first = run_until_stop(vcpu, self, true);
+                    first = run_until_stop(vcpu, self, true, /*debug_registers_off=*/true);
                 if (first.cause != StopCause::step || step) {
-                    hw_breakpoint_hit = false;
+                    // Stopped before the instruction ran (Ctrl-C): still at the breakpoint.
+                    hw_breakpoint_hit = first.cause == StopCause::interrupted;
                     finish_stop(vcpu, self, std::move(first));
                     continue;
                 }
-                if (auto r = vcpu.set_debug(debug); !r) {
-                    finish_stop(vcpu, self,
-                                fault(self.id, "cannot set debug state: " + r.error().message()));
-                    continue;
-                }
-                applied = debug;
             }
         }
-        VcpuStop stop = run_until_stop(vcpu, self, step);
+        if (auto r = apply_debug(vcpu, self, step); !r) {
+            finish_stop(vcpu, self,
+                        fault(self.id, "cannot set debug state: " + r.error().message()));
+            continue;
+        }
+        VcpuStop stop = run_until_stop(vcpu, self, step, false);
         hw_breakpoint_hit = stop.cause == StopCause::hw_breakpoint;
         hw_breakpoint_address = stop.address;
         finish_stop(vcpu, self, std::move(stop));
@@ -238,10 +258,15 @@ void Machine::Impl::finish_stop(Vcpu& vcpu, VcpuThread& self, VcpuStop stop) {
     publish_stop(self, std::move(stop));
 }
 
-VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step) {
+VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step,
+                                       bool debug_registers_off) {
     const unsigned id = self.id;
     for (;;) {
         if (self.stop_requested.load()) return stop_of(id, StopCause::interrupted);
+        if (self.debug_dirty.load() && !debug_registers_off) {
+            if (auto r = apply_debug(vcpu, self, step); !r)
+                return fault(id, "cannot set debug state: " + r.error().message());
+        }
         auto exit = vcpu.run();
         if (!exit) return fault(id, exit.error().message());
 
@@ -264,6 +289,7 @@ VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step) 
                 if (auto r = vcpu.inject_exception(3); !r) return fault(id, r.error().message());
                 continue;
             }
+            bool stale = false;
             for (unsigned i = 0; i < 4; ++i) {
                 if (!(trap->dr6 & (1u << i))) continue;
                 std::optional<HwBreakpoint> bp;
@@ -271,13 +297,20 @@ VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step) 
                     std::lock_guard lock(mutex);
                     bp = hw_slots[i];
                 }
-                if (!bp) continue;
+                if (!bp) {
+                    // Removed while this vCPU ran into it: take the current debug registers
+                    // and go on, instead of re-entering into the same stale trap.
+                    self.debug_dirty = true;
+                    stale = true;
+                    continue;
+                }
                 if (bp->kind == HwKind::execute)
                     return stop_of(id, StopCause::hw_breakpoint, bp->linear);
                 return watchpoint(id, *bp);
             }
             if (step || (trap->dr6 & dr6_single_step))
                 return stop_of(id, StopCause::step, trap->pc);
+            if (stale) continue;
         } else if (std::holds_alternative<Halt>(*exit)) {
             auto regs = vcpu.get_registers();
             auto sregs = vcpu.get_system_registers();

@@ -7,7 +7,6 @@
 #include <array>
 #include <condition_variable>
 #include <deque>
-#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -26,8 +25,10 @@ struct VcpuThread {
     Command command = Command::none;
     bool running = false;  // between resume and its stop
     std::atomic<bool> stop_requested{false};
-    VcpuSnapshot snapshot;        // published at each stop
-    bool snapshot_dirty = false;  // staged writes to apply before running
+    std::atomic<bool> debug_dirty{false};       // breakpoints changed while running: re-apply
+    std::optional<DebugControl> applied_debug;  // vCPU thread only: what KVM has now
+    VcpuSnapshot snapshot;                      // published at each stop
+    bool snapshot_dirty = false;                // staged writes to apply before running
     std::condition_variable wake;
 };
 
@@ -41,8 +42,11 @@ struct Machine::Impl {
     void shutdown();
 
     // vCPU thread side.
-    void thread_main(VcpuThread& self, std::promise<Result<void>>& ready);
-    VcpuStop run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step);
+    void thread_main(VcpuThread& self);
+    void report_ready(std::optional<Error> error);
+    VcpuStop run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step, bool debug_registers_off);
+    Result<void> apply_debug(Vcpu& vcpu, VcpuThread& self, bool step);
+    void debug_state_changed();  // under mutex: running vCPUs re-apply their debug state
     void finish_stop(Vcpu& vcpu, VcpuThread& self, VcpuStop stop);  // snapshot, then publish
     void publish_stop(VcpuThread& self, VcpuStop stop);
     DebugControl debug_control(bool step) const;  // under mutex
@@ -62,6 +66,9 @@ struct Machine::Impl {
     std::deque<VcpuStop> pending_stops;    // further stops, reported at later resumes
     bool started = false;
     bool shut_down = false;
+    std::size_t threads_ready = 0;  // start(): vCPU threads done with their initial state
+    std::optional<Error> start_error;
+    std::condition_variable start_done;
 };
 
 }  // namespace hvgdb::vcpu

@@ -15,6 +15,12 @@ namespace hvgdb::gdbstub {
 
 using asio::ip::tcp;
 
+namespace {
+// Output (and early input) a connection may have queued before hvgdb stops reading from it:
+// a client that sends without reading cannot make the server grow without bound.
+constexpr std::size_t max_queued_bytes = 1 << 20;
+}  // namespace
+
 struct Server::Impl {
     Impl(Target& t, ServerOptions o) : target(t), options(std::move(o)), acceptor(io) {
         running = options.target_running;
@@ -30,7 +36,11 @@ struct Server::Impl {
         std::string in_flight;
         std::string pending_input;  // bytes that came before the session started
         bool writing = false;
+        bool reading = false;
         bool close_after_write = false;
+        std::size_t queued() const {
+            return pending.size() + in_flight.size() + pending_input.size();
+        }
     };
 
     Target& target;
@@ -38,8 +48,9 @@ struct Server::Impl {
     asio::io_context io;
     tcp::acceptor acceptor;
     std::shared_ptr<Connection> connection;
-    bool running = false;    // the machine runs with no session watching it
-    bool attaching = false;  // waiting for the machine to stop for a new connection
+    bool running = false;      // the machine runs with no session watching it
+    bool attaching = false;    // waiting for the machine to stop for a new connection
+    bool target_done = false;  // the guest exited or was killed
     StopEvent last_stop;
     std::optional<int> exit_status;
 
@@ -91,9 +102,13 @@ struct Server::Impl {
         connection->session = std::make_unique<Session>(target, std::move(so));
     }
 
+    // Reads more unless the connection is gone, already reading, or has too much queued.
     void read(const std::shared_ptr<Connection>& c) {
+        if (c != connection || c->reading || c->queued() >= max_queued_bytes) return;
+        c->reading = true;
         c->socket.async_read_some(asio::buffer(c->buffer), [this, c](std::error_code ec,
                                                                      std::size_t n) {
+            c->reading = false;
             if (c != connection) return;
             if (ec) {
                 close(c, ec == asio::error::eof ? "debugger disconnected"
@@ -107,12 +122,15 @@ struct Server::Impl {
                 c->session->receive(std::span<const std::uint8_t>(c->buffer.data(), n), c->pending);
                 after_session_step(c);
             }
-            if (c == connection) read(c);
+            read(c);
         });
     }
 
     void after_session_step(const std::shared_ptr<Connection>& c) {
         if (c->session->target_ended() || c->session->finished()) c->close_after_write = true;
+        // After D the machine runs again at once (the session detached it), whether or not
+        // the OK has gone out yet.
+        if (c->session->finished() && !c->session->target_ended()) running = true;
         flush(c);
     }
 
@@ -134,6 +152,7 @@ struct Server::Impl {
                                   return;
                               }
                               flush(c);
+                              read(c);  // in case reading paused for the queue
                           });
     }
 
@@ -144,13 +163,12 @@ struct Server::Impl {
         c->socket.shutdown(tcp::socket::shutdown_both, ec);
         c->socket.close(ec);
         if (c == connection) connection.reset();
-        if (ended) {
+        if (ended || target_done) {
             if (!exit_status) exit_status = 0;
             io.stop();
             return;
         }
         log("debugger detached; the guest runs on");
-        running = true;
     }
 
     void close(const std::shared_ptr<Connection>& c, const std::string& why) {
@@ -168,18 +186,22 @@ struct Server::Impl {
                 io.stop();
             }
         } else if (attaching) {
-            attaching = false;  // the stop still comes; it is kept for the next debugger
+            attaching = false;  // the stop still comes; on_stop lets the guest run on
         }
         if (c == connection) connection.reset();
+        if (target_done) io.stop();  // the guest has ended and nobody is left to tell
     }
 
     void on_stop(const StopEvent& e) {
         if (e.kind == StopEvent::Kind::exited) exit_status = e.exit_code;
         if (e.kind == StopEvent::Kind::killed && !exit_status) exit_status = 0;
+        if (e.kind != StopEvent::Kind::stopped) target_done = true;
         last_stop = e;
         running = false;
         auto c = connection;
         if (c && !c->session && attaching) {
+            // The stop this attach asked for (or the guest's end): the session starts with
+            // it, and its `?` reports it.
             attaching = false;
             start_session();
             if (!c->pending_input.empty()) {
@@ -188,20 +210,27 @@ struct Server::Impl {
                 c->session->receive(std::string_view(input), c->pending);
             }
             after_session_step(c);
-            if (e.kind == StopEvent::Kind::stopped) return;
-        }
-        if (c && c->session) {
-            c->session->on_stop(e, c->pending);
-            after_session_step(c);
+            read(c);
             return;
         }
-        // No debugger is watching.
-        if (e.kind != StopEvent::Kind::stopped) {
+        if (c && c->session && !c->session->finished()) {
+            c->session->on_stop(e, c->pending);
+            after_session_step(c);
+            return;  // a live session reports the end (W/X) and then closes
+        }
+        // No debugger is waiting for this stop.
+        if (target_done) {
             io.stop();
             return;
         }
-        if (e.reason == StopReason::fault)
+        if (e.reason == StopReason::fault) {
             log("the guest stopped on a fault; attach a debugger to inspect it");
+            return;
+        }
+        // An attach that was abandoned, or a stop already on its way when the debugger left:
+        // the guest runs on, as it would have.
+        target.detach();
+        running = true;
     }
 };
 

@@ -72,3 +72,17 @@ TEST_CASE("opcode_at tells a removed breakpoint from the guest's own instruction
     CHECK_FALSE(bps.opcode_at(4));
     CHECK_FALSE(bps.opcode_at(0x10));
 }
+
+TEST_CASE("the number of software breakpoints is bounded") {
+    std::vector<std::uint8_t> ram(SwBreakpoints::max_breakpoints + 1, 0x90);
+    SwBreakpoints bps(ram, SwBreakpointMechanism::hlt);
+    for (std::uint64_t a = 0; a < SwBreakpoints::max_breakpoints; ++a) REQUIRE(bps.insert(a, a));
+    auto over = bps.insert(SwBreakpoints::max_breakpoints, SwBreakpoints::max_breakpoints);
+    REQUIRE_FALSE(over);
+    CHECK(over.error().kind == hvgdb::ErrorKind::target);
+    CHECK(ram[SwBreakpoints::max_breakpoints] == 0x90);
+    CHECK(bps.insert(5, 5));  // re-inserting an existing one is still fine
+    bps.remove_all();
+    CHECK_FALSE(bps.contains_linear(5));
+    CHECK(ram[5] == 0x90);
+}

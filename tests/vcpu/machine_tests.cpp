@@ -189,6 +189,25 @@ TEST_CASE("hardware breakpoints use the debug registers") {
     CHECK_FALSE(h.machine->remove_hw_breakpoint({HwKind::execute, code + 4, 1}));
 }
 
+TEST_CASE("a hardware breakpoint removed while the guest runs is gone at once") {
+    // Spin until [0x600] != 0, then exit with 3; the breakpoint sits on the exit path.
+    const std::vector<std::uint8_t> waits = {0x80, 0x3e, 0x00, 0x06, 0x00,  // cmp byte [0x600], 0
+                                             0x74, 0xf9,                    // je 0x7c00
+                                             0xb0, 0x03, 0xe6, 0xf4};       // mov al,3; out 0xf4,al
+    Harness h(waits);
+    REQUIRE(h.machine->insert_hw_breakpoint({HwKind::execute, code + 7, 1}));
+    VcpuAction a{0, RunMode::cont};
+    h.machine->resume({&a, 1});
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    h.machine->clear_breakpoints();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const std::uint8_t go = 1;
+    REQUIRE(h.machine->write_physical(0x600, {&go, 1}));
+    auto s = h.wait();
+    CHECK(s.cause == StopCause::exited);
+    CHECK(s.exit_code == 7);
+}
+
 TEST_CASE("only four debug registers") {
     Harness h(spins);
     for (std::uint64_t i = 0; i < 4; ++i)

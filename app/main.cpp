@@ -127,8 +127,8 @@ int run(const app::Options& options) {
     say(fmt::format("{} MiB RAM, {}; {}", options.memory_bytes >> 20,
                     (*machine)->capabilities().name, probe->note));
     say("listening on " + *bound);
-    say(fmt::format("attach with: gdb {} -ex 'target remote {}'",
-                    loaded->format == loader::Format::elf ? options.image : std::string(), *bound));
+    std::string symbols = loaded->format == loader::Format::elf ? options.image + " " : "";
+    say(fmt::format("attach with: gdb {}-ex 'target remote {}'", symbols, *bound));
     if (options.no_wait) {
         (*target)->resume(std::array{gdbstub::ThreadAction{}});
     } else {

@@ -19,6 +19,10 @@ namespace {
 // Output (and early input) a connection may have queued before hvgdb stops reading from it:
 // a client that sends without reading cannot make the server grow without bound.
 constexpr std::size_t max_queued_bytes = 1 << 20;
+// Input goes to the session in slices this small, with the output queue checked between
+// them: one `-` (resend) or `m` can produce a whole PacketSize reply, so a slice bounds how
+// far past the cap one step can go (16 x 64 KiB).
+constexpr std::size_t input_slice = 16;
 }  // namespace
 
 struct Server::Impl {
@@ -34,12 +38,13 @@ struct Server::Impl {
         std::array<std::uint8_t, 64 * 1024> buffer{};
         std::string pending;  // produced, not yet handed to the socket
         std::string in_flight;
-        std::string pending_input;  // bytes that came before the session started
+        std::string pending_input;  // received, not yet given to the session
         bool writing = false;
         bool reading = false;
         bool close_after_write = false;
-        std::size_t queued() const {
-            return pending.size() + in_flight.size() + pending_input.size();
+        std::size_t queued_output() const { return pending.size() + in_flight.size(); }
+        bool queue_full() const {
+            return queued_output() >= max_queued_bytes || pending_input.size() >= max_queued_bytes;
         }
     };
 
@@ -104,26 +109,36 @@ struct Server::Impl {
 
     // Reads more unless the connection is gone, already reading, or has too much queued.
     void read(const std::shared_ptr<Connection>& c) {
-        if (c != connection || c->reading || c->queued() >= max_queued_bytes) return;
+        if (c != connection || c->reading || c->queue_full()) return;
         c->reading = true;
-        c->socket.async_read_some(asio::buffer(c->buffer), [this, c](std::error_code ec,
-                                                                     std::size_t n) {
-            c->reading = false;
-            if (c != connection) return;
-            if (ec) {
-                close(c, ec == asio::error::eof ? "debugger disconnected"
-                                                : "connection lost: " + ec.message());
-                return;
-            }
-            if (!c->session) {
-                // Bytes before the attach stop arrived: keep them for the session.
+        c->socket.async_read_some(
+            asio::buffer(c->buffer), [this, c](std::error_code ec, std::size_t n) {
+                c->reading = false;
+                if (c != connection) return;
+                if (ec) {
+                    close(c, ec == asio::error::eof ? "debugger disconnected"
+                                                    : "connection lost: " + ec.message());
+                    return;
+                }
                 c->pending_input.append(reinterpret_cast<const char*>(c->buffer.data()), n);
-            } else {
-                c->session->receive(std::span<const std::uint8_t>(c->buffer.data(), n), c->pending);
-                after_session_step(c);
-            }
-            read(c);
-        });
+                process_input(c);
+                read(c);
+            });
+    }
+
+    // Gives received bytes to the session while the output queue has room.  Before the
+    // session exists (an attach waiting for its stop) they wait.
+    void process_input(const std::shared_ptr<Connection>& c) {
+        if (!c->session) return;
+        std::size_t used = 0;
+        while (used < c->pending_input.size() && c->queued_output() < max_queued_bytes &&
+               !c->close_after_write) {
+            std::size_t n = std::min(input_slice, c->pending_input.size() - used);
+            c->session->receive(std::string_view(c->pending_input).substr(used, n), c->pending);
+            used += n;
+            after_session_step(c);
+        }
+        c->pending_input.erase(0, used);
     }
 
     void after_session_step(const std::shared_ptr<Connection>& c) {
@@ -152,7 +167,9 @@ struct Server::Impl {
                                   return;
                               }
                               flush(c);
-                              read(c);  // in case reading paused for the queue
+                              if (c != connection) return;
+                              process_input(c);  // input held back while the queue was full
+                              read(c);
                           });
     }
 
@@ -204,11 +221,7 @@ struct Server::Impl {
             // it, and its `?` reports it.
             attaching = false;
             start_session();
-            if (!c->pending_input.empty()) {
-                std::string input;
-                input.swap(c->pending_input);
-                c->session->receive(std::string_view(input), c->pending);
-            }
+            process_input(c);
             after_session_step(c);
             read(c);
             return;
@@ -220,6 +233,11 @@ struct Server::Impl {
         }
         // No debugger is waiting for this stop.
         if (target_done) {
+            if (c && (c->writing || !c->pending.empty())) {
+                c->close_after_write = true;  // what the client was sent goes out first
+                flush(c);
+                return;
+            }
             io.stop();
             return;
         }

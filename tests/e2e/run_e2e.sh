@@ -23,27 +23,11 @@ SCRIPT=$3
 shift 3
 GDB=${E2E_GDB:-gdb}
 
-# KVM first: without it nothing below can pass, and a missing device is not a failure.
-# (E2E_KVM_DEVICE exists to test this path; hvgdb itself always opens /dev/kvm.)
-KVM=${E2E_KVM_DEVICE:-/dev/kvm}
-if [ ! -e "$KVM" ]; then
-    echo "SKIPPED: /dev/kvm is not available (no such device: $KVM)"
-    exit 77
-fi
-if [ ! -r "$KVM" ] || [ ! -w "$KVM" ]; then
-    echo "SKIPPED: /dev/kvm is not available (no read/write permission on $KVM for $(id -un))"
-    exit 77
-fi
-if [ "$SCRIPT" != none ] && ! command -v "$GDB" >/dev/null; then
-    echo "SKIPPED: $GDB is not installed"
-    exit 77
-fi
-for f in "$HVGDB" "$IMAGE"; do
-    if [ ! -f "$f" ]; then
-        echo "FAILED: $f does not exist (build the tree first)"
-        exit 1
-    fi
-done
+# KVM first: without it nothing below can pass.
+. "$(dirname "$0")/preconditions.sh"
+skip_without_kvm
+[ "$SCRIPT" != none ] && skip_without_gdb "$GDB"
+require_files "$HVGDB" "$IMAGE"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hvgdb-e2e.XXXXXX")
 SERIAL=$WORK/serial.txt

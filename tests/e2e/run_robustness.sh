@@ -19,26 +19,10 @@ SAMPLES=$2
 CASE=$3
 GDB=${E2E_GDB:-gdb}
 
-# The same skip rules as run_e2e.sh: no KVM or no gdb is not a failure.
-KVM=${E2E_KVM_DEVICE:-/dev/kvm}
-if [ ! -e "$KVM" ]; then
-    echo "SKIPPED: /dev/kvm is not available (no such device: $KVM)"
-    exit 77
-fi
-if [ ! -r "$KVM" ] || [ ! -w "$KVM" ]; then
-    echo "SKIPPED: /dev/kvm is not available (no read/write permission on $KVM for $(id -un))"
-    exit 77
-fi
-if ! command -v "$GDB" >/dev/null; then
-    echo "SKIPPED: $GDB is not installed"
-    exit 77
-fi
-for f in "$HVGDB" "$SAMPLES/hello64.elf"; do
-    if [ ! -f "$f" ]; then
-        echo "FAILED: $f does not exist (build the tree first)"
-        exit 1
-    fi
-done
+. "$(dirname "$0")/preconditions.sh"
+skip_without_kvm
+skip_without_gdb "$GDB"
+require_files "$HVGDB" "$SAMPLES/hello64.elf"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hvgdb-robust.XXXXXX")
 cleanup() {

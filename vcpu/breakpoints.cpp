@@ -27,6 +27,7 @@ Result<void> SwBreakpoints::insert(std::uint64_t linear, std::uint64_t gpa) {
             fmt::format("too many software breakpoints (the limit is {})", max_breakpoints));
     by_gpa_.emplace(gpa, Entry{ram_[gpa], linear});
     gpa_by_linear_[linear] = gpa;
+    removed_linear_.erase(linear);
     ram_[gpa] = breakpoint_opcode(mechanism_);
     return {};
 }
@@ -37,6 +38,7 @@ Result<void> SwBreakpoints::remove(std::uint64_t, std::uint64_t gpa) {
     if (it == by_gpa_.end())
         return make_error(ErrorKind::target, fmt::format("no breakpoint at {:#x}", gpa));
     ram_[gpa] = it->second.original;
+    remember_removed(it->second.linear);
     gpa_by_linear_.erase(it->second.linear);
     by_gpa_.erase(it);
     return {};
@@ -44,9 +46,19 @@ Result<void> SwBreakpoints::remove(std::uint64_t, std::uint64_t gpa) {
 
 void SwBreakpoints::remove_all() {
     std::lock_guard lock(mutex_);
-    for (const auto& [gpa, entry] : by_gpa_) ram_[gpa] = entry.original;
+    for (const auto& [gpa, entry] : by_gpa_) {
+        ram_[gpa] = entry.original;
+        remember_removed(entry.linear);
+    }
     by_gpa_.clear();
     gpa_by_linear_.clear();
+}
+
+void SwBreakpoints::remember_removed(std::uint64_t linear) {
+    // Bounded like the table itself; a trap on a removed breakpoint follows its removal
+    // within microseconds, so forgetting old removals costs nothing.
+    if (removed_linear_.size() >= max_breakpoints) removed_linear_.clear();
+    removed_linear_.insert(linear);
 }
 
 bool SwBreakpoints::contains_linear(std::uint64_t linear) const {
@@ -54,9 +66,10 @@ bool SwBreakpoints::contains_linear(std::uint64_t linear) const {
     return gpa_by_linear_.contains(linear);
 }
 
-bool SwBreakpoints::opcode_at(std::uint64_t gpa) const {
+bool SwBreakpoints::removed_meanwhile(std::uint64_t linear, std::uint64_t gpa) const {
     std::lock_guard lock(mutex_);
-    return gpa < ram_.size() && ram_[gpa] == breakpoint_opcode(mechanism_);
+    if (!removed_linear_.contains(linear)) return false;
+    return gpa < ram_.size() && ram_[gpa] != breakpoint_opcode(mechanism_);
 }
 
 Result<std::size_t> SwBreakpoints::read(std::uint64_t gpa, std::span<std::uint8_t> out) const {

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string_view>
 
@@ -43,10 +44,11 @@ class SwBreakpoints {
     Result<void> remove(std::uint64_t linear, std::uint64_t gpa);
     void remove_all();  // original bytes restored
     bool contains_linear(std::uint64_t linear) const;
-    // Whether guest RAM holds the breakpoint opcode at `gpa` now.  A trap at an address that
-    // is not in the table and no longer holds the opcode came from a breakpoint removed while
-    // the vCPU was executing it: the guest should simply run the original instruction.
-    bool opcode_at(std::uint64_t gpa) const;
+    // True when a breakpoint at `linear` was removed (and not inserted again) and guest RAM
+    // no longer holds the opcode there: a trap at such an address came from a breakpoint
+    // removed while the vCPU was executing it, and the guest should simply run the original
+    // instruction.  Addresses that never held a breakpoint are never taken for one.
+    bool removed_meanwhile(std::uint64_t linear, std::uint64_t gpa) const;
 
     // Memory as the guest wrote it: breakpoint bytes read as the originals, and writes
     // over a breakpoint update the original while the breakpoint stays inserted.
@@ -54,6 +56,7 @@ class SwBreakpoints {
     Result<void> write(std::uint64_t gpa, std::span<const std::uint8_t> in);
 
   private:
+    void remember_removed(std::uint64_t linear);  // under mutex_
     struct Entry {
         std::uint8_t original;
         std::uint64_t linear;
@@ -62,6 +65,7 @@ class SwBreakpoints {
     SwBreakpointMechanism mechanism_;
     std::map<std::uint64_t, Entry> by_gpa_;
     std::map<std::uint64_t, std::uint64_t> gpa_by_linear_;  // trap address -> entry
+    std::set<std::uint64_t> removed_linear_;  // removed, possibly still being trapped on
     mutable std::mutex mutex_;
 };
 

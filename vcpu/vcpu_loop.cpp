@@ -284,7 +284,7 @@ VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step,
                     return stop_of(id, StopCause::sw_breakpoint, trap->pc);
                 // Removed while we ran into it: RIP is still at it, run the original.
                 // (Addresses are physical for now, see MachineTarget::read_memory.)
-                if (!breakpoints.opcode_at(trap->pc)) continue;
+                if (breakpoints.removed_meanwhile(trap->pc, trap->pc)) continue;
                 // The guest's own int3: hand it back (the CPU advances past the int3).
                 if (auto r = vcpu.inject_exception(3); !r) return fault(id, r.error().message());
                 continue;
@@ -323,7 +323,7 @@ VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step,
                         return fault(id, r.error().message());
                     return stop_of(id, StopCause::sw_breakpoint, at);
                 }
-                if (!breakpoints.opcode_at(at)) {  // removed while we ran into it
+                if (breakpoints.removed_meanwhile(at, at)) {
                     regs->rip -= 1;
                     if (auto r = vcpu.set_registers(*regs); !r)
                         return fault(id, r.error().message());

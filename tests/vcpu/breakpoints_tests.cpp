@@ -60,17 +60,21 @@ TEST_CASE("memory access outside RAM is an error, reads stop short at the end") 
     CHECK_FALSE(bps.insert(0x10, 0x10));
 }
 
-TEST_CASE("opcode_at tells a removed breakpoint from the guest's own instruction") {
+TEST_CASE("only a breakpoint removed meanwhile is taken for one") {
     std::vector<std::uint8_t> ram(0x10, 0x90);
     ram[3] = 0xf4;  // the guest's own hlt
     SwBreakpoints bps(ram, SwBreakpointMechanism::hlt);
-    CHECK(bps.opcode_at(3));
-    CHECK_FALSE(bps.opcode_at(4));
+    CHECK_FALSE(bps.removed_meanwhile(3, 3));  // never a breakpoint
+    CHECK_FALSE(bps.removed_meanwhile(5, 5));  // never a breakpoint, no opcode
     REQUIRE(bps.insert(4, 4));
-    CHECK(bps.opcode_at(4));
+    CHECK_FALSE(bps.removed_meanwhile(4, 4));  // still inserted
     REQUIRE(bps.remove(4, 4));
-    CHECK_FALSE(bps.opcode_at(4));
-    CHECK_FALSE(bps.opcode_at(0x10));
+    CHECK(bps.removed_meanwhile(4, 4));
+    REQUIRE(bps.insert(4, 4));
+    CHECK_FALSE(bps.removed_meanwhile(4, 4));  // inserted again
+    bps.remove_all();
+    CHECK(bps.removed_meanwhile(4, 4));
+    CHECK_FALSE(bps.removed_meanwhile(0x10, 0x10));
 }
 
 TEST_CASE("the number of software breakpoints is bounded") {

@@ -42,7 +42,39 @@ Result<std::unique_ptr<MachineTarget>> MachineTarget::create(
 MachineTarget::MachineTarget(vcpu::Machine& machine, const gdbstub::arch::Arch& arch,
                              std::vector<const RegisterBinding*> rows,
                              std::function<void(const std::string&)> log)
-    : machine_(machine), arch_(arch), rows_(std::move(rows)), log_(std::move(log)) {}
+    : machine_(machine),
+      arch_(arch),
+      rows_(std::move(rows)),
+      pc_row_(gdbstub::arch::find_generic(arch, gdbstub::arch::Generic::pc)),
+      log_(std::move(log)) {}
+
+std::uint64_t MachineTarget::linear_pc(const vcpu::VcpuSnapshot& s) {
+    return vcpu::x86::code_linear_address(s.sregs, s.regs.rip);
+}
+
+void MachineTarget::set_linear_pc(vcpu::VcpuSnapshot& s, std::uint64_t linear) {
+    using vcpu::x86::CpuMode;
+    switch (vcpu::x86::cpu_mode(s.sregs)) {
+        case CpuMode::long64:
+            s.regs.rip = linear;
+            return;
+        case CpuMode::protected32:
+            s.regs.rip = (linear - s.sregs.cs.base) & 0xffffffffu;
+            return;
+        case CpuMode::protected16:
+            s.regs.rip = (linear - s.sregs.cs.base) & 0xffffu;
+            return;
+        case CpuMode::real:
+            if (linear >= s.sregs.cs.base && linear - s.sregs.cs.base <= 0xffff) {
+                s.regs.rip = linear - s.sregs.cs.base;
+            } else {  // another segment: CS:IP = (linear >> 4):(linear & 0xf), as a far jump
+                s.sregs.cs.selector = static_cast<std::uint16_t>((linear >> 4) & 0xffff);
+                s.sregs.cs.base = std::uint64_t{s.sregs.cs.selector} << 4;
+                s.regs.rip = linear - s.sregs.cs.base;
+            }
+            return;
+    }
+}
 
 std::vector<ThreadId> MachineTarget::threads() const {
     std::vector<ThreadId> ids(machine_.vcpu_count());
@@ -69,7 +101,7 @@ Result<void> MachineTarget::read_register(ThreadId tid, std::size_t regno,
     if (b.bytes) {
         std::memcpy(out.data(), b.bytes(s).data(), size);
     } else {
-        std::uint64_t v = b.get(s);
+        std::uint64_t v = regno == pc_row_ ? linear_pc(s) : b.get(s);
         std::memset(out.data(), 0, size);
         std::memcpy(out.data(), &v, std::min(size, sizeof v));  // x86 and host: little-endian
     }
@@ -90,9 +122,13 @@ Result<void> MachineTarget::write_register(ThreadId tid, std::size_t regno,
         std::memcpy(b.bytes(s).data(), value.data(), size);
     } else {
         // A narrower view (eax of rax) replaces only its own bytes.
-        std::uint64_t v = b.get(s);
+        bool pc = regno == pc_row_;
+        std::uint64_t v = pc ? linear_pc(s) : b.get(s);
         std::memcpy(&v, value.data(), std::min(size, sizeof v));
-        b.set(s, v);
+        if (pc)
+            set_linear_pc(s, v);
+        else
+            b.set(s, v);
     }
     machine_.write_snapshot(*id, s);
     return {};

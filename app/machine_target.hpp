@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,13 @@ class MachineTarget final : public gdbstub::Target {
     // The stop as gdb sees it (public for tests).
     static gdbstub::StopEvent to_stop_event(const vcpu::VcpuStop&);
 
+    // The PC as gdb sees it: the linear address of the next instruction, CS.base + IP
+    // outside long mode, so breakpoints, memory and disassembly at $pc agree (public for
+    // tests).  Setting it moves IP, and in real mode also CS when the address is outside
+    // the current 64 KiB code segment.
+    static std::uint64_t linear_pc(const vcpu::VcpuSnapshot&);
+    static void set_linear_pc(vcpu::VcpuSnapshot&, std::uint64_t linear);
+
   private:
     MachineTarget(vcpu::Machine& machine, const gdbstub::arch::Arch& arch,
                   std::vector<const RegisterBinding*> rows,
@@ -51,6 +59,7 @@ class MachineTarget final : public gdbstub::Target {
     vcpu::Machine& machine_;
     const gdbstub::arch::Arch& arch_;
     std::vector<const RegisterBinding*> rows_;  // by register number
+    std::optional<std::size_t> pc_row_;         // the row gdb uses as the PC
     std::function<void(const std::string&)> log_;
     std::mutex sink_mutex_;
     std::function<void(const gdbstub::StopEvent&)> sink_;

@@ -106,8 +106,10 @@ int run(const app::Options& options) {
     if (!loaded) return fail(loaded.error());
     (*machine)->set_initial_state(0, app::initial_snapshot(loaded->cpu));
 
-    const auto& arch = loaded->cpu.mode == loader::CpuMode::long64 ? gdbstub::arch::x86_64()
-                                                                   : gdbstub::arch::i386();
+    // The register view and disassembly follow the mode the image starts in.
+    const auto& arch = loaded->cpu.mode == loader::CpuMode::long64        ? gdbstub::arch::x86_64()
+                       : loaded->cpu.mode == loader::CpuMode::protected32 ? gdbstub::arch::i386()
+                                                                          : gdbstub::arch::i8086();
     auto target = app::MachineTarget::create(**machine, arch, say);
     if (!target) return fail(target.error());
     if (auto r = (*machine)->start(); !r) return fail(r.error());

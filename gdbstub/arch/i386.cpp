@@ -73,10 +73,26 @@ constexpr Arch kArch{
     .feature_types = kFeatureTypes,
 };
 
+// Real mode: the same registers, with gdb's i8086 architecture so code disassembles as
+// 16-bit.  gdb accepts i8086 with the i386 features (it is an i386 variant to gdb).  The
+// OS ABI is "none": gdb's default, GNU/Linux, has no i8086 handler and gdb would say so.
+constexpr Arch kArch8086{
+    .name = "i8086",
+    .gdb_arch = "i8086",
+    .osabi = "none",
+    .registers = kRegisters,
+    .extra_types = {},
+    .feature_types = kFeatureTypes,
+};
+
 }  // namespace
 
 const Arch& i386() {
     return kArch;
+}
+
+const Arch& i8086() {
+    return kArch8086;
 }
 
 }  // namespace hvgdb::gdbstub::arch

@@ -15,4 +15,7 @@ const Arch& x86_64();
 // and sse (xmm0-7, mxcsr).  DWARF numbers from the SysV i386 psABI.
 const Arch& i386();
 
+// i8086, real mode: the i386 rows under gdb's i8086 architecture (16-bit disassembly).
+const Arch& i8086();
+
 }  // namespace hvgdb::gdbstub::arch

@@ -36,3 +36,43 @@ TEST_CASE("vCPU stops become gdb stop events") {
     s.fault = vcpu::FaultKind::internal_error;
     CHECK(app::MachineTarget::to_stop_event(s).signal == 4);
 }
+
+TEST_CASE("the PC gdb sees is the linear address of the next instruction") {
+    vcpu::VcpuSnapshot s;  // real mode
+    s.sregs.cr0 = 0x60000010;
+    s.sregs.cs.selector = 0x07c0;
+    s.sregs.cs.base = 0x7c00;
+    s.regs.rip = 0x0005;
+    CHECK(app::MachineTarget::linear_pc(s) == 0x7c05);
+
+    // Inside the current segment only IP moves.
+    app::MachineTarget::set_linear_pc(s, 0x7d00);
+    CHECK(s.sregs.cs.selector == 0x07c0);
+    CHECK(s.regs.rip == 0x100);
+    // Outside it, CS:IP becomes (linear >> 4):(linear & 0xf).
+    app::MachineTarget::set_linear_pc(s, 0x17bff);  // the window's last byte
+    CHECK(s.sregs.cs.selector == 0x07c0);
+    CHECK(s.regs.rip == 0xffff);
+    app::MachineTarget::set_linear_pc(s, 0x23456);
+    CHECK(s.sregs.cs.selector == 0x2345);
+    CHECK(s.sregs.cs.base == 0x23450);
+    CHECK(s.regs.rip == 0x6);
+    CHECK(app::MachineTarget::linear_pc(s) == 0x23456);
+
+    // 32-bit protected mode with a based code segment.
+    s.sregs.cr0 |= 1;
+    s.sregs.cs.db = true;
+    s.sregs.cs.base = 0x1000;
+    s.regs.rip = 0x20;
+    CHECK(app::MachineTarget::linear_pc(s) == 0x1020);
+    app::MachineTarget::set_linear_pc(s, 0x1100);
+    CHECK(s.regs.rip == 0x100);
+
+    // Long mode ignores the CS base.
+    s.sregs.efer = 0x500;
+    s.sregs.cs.l = true;
+    s.regs.rip = 0xffffffff80001000;
+    CHECK(app::MachineTarget::linear_pc(s) == 0xffffffff80001000);
+    app::MachineTarget::set_linear_pc(s, 0x200000);
+    CHECK(s.regs.rip == 0x200000);
+}

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Proves the real gdb accepts our target.xml: loads it with `set tdesc filename` and checks
 # that gdb adopted it (no warning, the architecture and the registers as we described them).
-# Usage: check_tdesc_with_gdb.sh <print_target_xml> <x86-64|i386> <skip-code>
+# Usage: check_tdesc_with_gdb.sh <print_target_xml> <x86-64|i386|i8086> <skip-code>
 set -eu
 tool=$1 arch=$2 skip=$3
 
@@ -40,8 +40,8 @@ x86-64)
     grep -qE '^ st0 .* 24 +164 *$' "$dir/out" || fail "st0 is not remote register 24 at g offset 164"
     grep -qE '^ gs_base .* 58 +544 *$' "$dir/out" || fail "gs_base is not remote register 58 at g offset 544"
     ;;
-i386)
-    grep -q 'currently "i386"' "$dir/out" || fail "architecture not i386"
+i386 | i8086)
+    grep -q "currently \"$arch\"" "$dir/out" || fail "architecture not $arch"
     for reg in eax eip eflags st0 xmm7 mxcsr; do
         grep -qE "^ $reg " "$dir/out" || fail "register $reg missing"
     done

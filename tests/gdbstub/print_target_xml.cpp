@@ -8,7 +8,10 @@
 int main(int argc, char** argv) {
     using namespace hvgdb::gdbstub::arch;
     std::string_view which = argc > 1 ? argv[1] : "";
-    const Arch* arch = which == "x86-64" ? &x86_64() : which == "i386" ? &i386() : nullptr;
+    const Arch* arch = which == "x86-64"  ? &x86_64()
+                       : which == "i386"  ? &i386()
+                       : which == "i8086" ? &i8086()
+                                          : nullptr;
     if (!arch) {
         std::fprintf(stderr, "usage: %s x86-64|i386\n", argv[0]);
         return 2;

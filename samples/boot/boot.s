@@ -10,7 +10,7 @@
  *
  * Labels for tests (global, see boot.elf): _start, count_loop, tick, print_both, print_string,
  * putc_debugcon, putc_serial, exit_to_host, halt_forever, message, goodbye, boot_drive,
- * tick_count. */
+ * tick_count, relocated.  From `relocated` on, CS = 0x07c0. */
 
     .set LOOP_COUNT, 5
     .set EXIT_VALUE, 0x10
@@ -23,7 +23,7 @@
     .code16
     .section .text
     .globl _start, count_loop, tick, print_both, print_string, putc_debugcon, putc_serial
-    .globl exit_to_host, halt_forever
+    .globl exit_to_host, halt_forever, relocated
     .globl message, goodbye, boot_drive, tick_count
 
 _start:
@@ -35,6 +35,11 @@ _start:
     mov $0x7c00, %sp               /* stack grows down below the boot sector */
     mov %dl, boot_drive            /* BIOS convention: DL = drive we booted from */
     cld
+    /* Run on with CS = 0x07c0 (IP = linear address - 0x7c00), as many boot sectors do: the
+     * debugger's PC is still the linear address, while return addresses on the stack are IPs.
+     * Data stays addressed through DS = 0, and near jumps and calls are relative. */
+    ljmp $0x07c0, $(relocated - 0x7c00)
+relocated:
 
     mov $message, %si
     call print_both
@@ -58,10 +63,10 @@ halt_forever:                      /* only reached if nothing listens on port 0x
  * Clobbers AX, DX, SI, DI. */
 print_both:
     push %si
-    mov $putc_debugcon, %di
+    mov $(putc_debugcon - 0x7c00), %di  /* an IP: CS = 0x07c0 here */
     call print_string
     pop %si
-    mov $putc_serial, %di
+    mov $(putc_serial - 0x7c00), %di
     call print_string
     ret
 

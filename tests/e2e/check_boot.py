@@ -1,8 +1,9 @@
 """End-to-end checks on boot.bin, the real-mode boot sector (symbols from boot.elf).  Run by
 run_e2e.sh inside gdb; see e2e.py for the environment.
 
-boot.bin starts at 0000:7C00 with DL = 0x80, calls `tick` 5 times from `count_loop`, and exits
-through port 0xf4 with 0x10: exit code 33 (samples/boot/boot.s)."""
+boot.bin starts at 0000:7C00 with DL = 0x80, far-jumps to CS = 0x07C0, calls `tick` 5 times
+from `count_loop`, and exits through port 0xf4 with 0x10: exit code 33 (samples/boot/boot.s).
+After the far jump the PC gdb sees must still be the linear address (CS.base + IP)."""
 
 from e2e import (
     address_of,
@@ -36,14 +37,15 @@ def basic():
 
     run("hbreak *count_loop")
     run("continue")
-    check_equal(pc(), address_of("count_loop"), "$pc at hbreak *count_loop")
+    check_equal(pc(), address_of("count_loop"), "$pc (linear) at hbreak *count_loop")
+    check_equal(uvalue("$cs", 16), 0x07C0, "$cs after the far jump")
     check_equal(tick_count(), 0, "tick_count at the first loop iteration")
     check_equal(uvalue("$cx", 16), LOOP_COUNT, "$cx (loop counter)")
     run("stepi")  # call tick
     check_equal(pc(), address_of("tick"), "$pc after stepi into call tick")
     check_equal(uvalue("$sp", 16), 0x7C00 - 2, "$sp after the call")
-    check_equal(uvalue("*(unsigned short *)$sp", 16), address_of("count_loop") + 3,
-                "return address on the stack")
+    check_equal(uvalue("*(unsigned short *)$sp", 16), address_of("count_loop") + 3 - 0x7C00,
+                "return address on the stack (an IP, relative to CS = 0x07c0)")
     run("stepi")  # incw tick_count
     check_equal(tick_count(), 1, "tick_count after stepping over incw")
 

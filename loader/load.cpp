@@ -2,13 +2,16 @@
 // the format, and dispatches to the format's loader.  Depends on {fmt}.
 #include "loader/errors.hpp"
 #include "loader/formats.hpp"
+#include "loader/multiboot.hpp"
 
 namespace hvgdb::loader {
 namespace {
 
-// ELF magic first (unambiguous); then a load address means "put these bytes there"; then the
-// boot signature, which any 512-byte blob can carry by chance.
+// A Multiboot header first: a Multiboot kernel is often also an ELF file, and started without
+// its boot information it would fail.  Then ELF magic (unambiguous); then a load address means
+// "put these bytes there"; then the boot signature, which any 512-byte blob can carry by chance.
 Result<Format> detect_format(std::span<const std::uint8_t> image, const LoadOptions& options) {
+    if (has_multiboot_header(image)) return Format::multiboot;
     if (has_elf_magic(image)) return Format::elf;
     if (options.load_addr) return Format::raw;
     if (has_boot_signature(image)) return Format::boot_sector;
@@ -18,10 +21,38 @@ Result<Format> detect_format(std::span<const std::uint8_t> image, const LoadOpti
         image.size());
 }
 
-// load_addr and mode belong to raw images; elsewhere they would be silently ignored.
+std::string_view cpu_mode_note(Format format) {
+    switch (format) {
+        case Format::elf:
+            return "ELF64 starts in long mode, ELF32 in protected";
+        case Format::multiboot:
+            return "Multiboot kernels start in protected mode";
+        default:
+            return "it starts in real mode";
+    }
+}
+
+std::string_view format_noun(Format format) {
+    switch (format) {
+        case Format::elf:
+            return "an ELF image";
+        case Format::multiboot:
+            return "a Multiboot kernel";
+        case Format::raw:
+            return "a raw image";
+        default:
+            return "a boot sector";
+    }
+}
+
+// load_addr and mode belong to raw images, cmdline and modules to Multiboot kernels; elsewhere
+// they would be silently ignored.
 Result<void> check_options(Format format, const LoadOptions& options) {
+    if (format != Format::multiboot && (!options.cmdline.empty() || !options.modules.empty()))
+        return invalid("--cmdline and --module apply to Multiboot kernels only, and this is {}",
+                       format_noun(format));
     if (format == Format::raw) return {};
-    const char* name = format == Format::elf ? "an ELF image" : "a boot sector";
+    const std::string_view name = format_noun(format);
     if (options.load_addr)
         return invalid(
             "--load-addr applies only to raw images, and this is {} (use --format raw "
@@ -29,8 +60,7 @@ Result<void> check_options(Format format, const LoadOptions& options) {
             name);
     if (options.mode)
         return invalid("--mode applies only to raw images, and this is {} ({})", name,
-                       format == Format::elf ? "ELF64 starts in long mode, ELF32 in protected"
-                                             : "it starts in real mode");
+                       cpu_mode_note(format));
     return {};
 }
 
@@ -54,6 +84,8 @@ Result<LoadedImage> load(std::span<const std::uint8_t> image, GuestMemory& memor
             return load_boot_sector(image, memory, options);
         case Format::raw:
             return load_raw(image, memory, options);
+        case Format::multiboot:
+            return load_multiboot(image, memory, options);
         case Format::automatic:
             break;
     }

@@ -22,13 +22,20 @@ class GuestMemory {
     virtual Result<void> fill(std::uint64_t gpa, std::uint8_t value, std::uint64_t length) = 0;
 };
 
-enum class Format { automatic, elf, boot_sector, raw };
+enum class Format { automatic, elf, boot_sector, raw, multiboot };
 enum class CpuMode { real, protected32, long64 };
 
 std::string_view to_string(Format);
 std::string_view to_string(CpuMode);
-Result<Format> parse_format(std::string_view);  // "auto", "elf", "bootsector", "raw"
+Result<Format> parse_format(std::string_view);  // "auto", "elf", "bootsector", "raw", "multiboot"
 Result<CpuMode> parse_mode(std::string_view);   // "real", "protected", "long"
+
+// A Multiboot boot module: the bytes the kernel finds in memory, and its string (conventionally
+// the module's file name followed by its arguments).
+struct Module {
+    std::string name_and_args;
+    std::vector<std::uint8_t> bytes;
+};
 
 struct LoadOptions {
     Format format = Format::automatic;
@@ -36,11 +43,16 @@ struct LoadOptions {
     std::optional<std::uint64_t> entry;      // raw: first instruction (default load_addr);
                                              // others: overrides the image's entry
     std::optional<CpuMode> mode;             // raw: CPU mode (default real below 1 MiB... see docs)
+    std::string cmdline;          // multiboot: the kernel's command line, passed verbatim (by
+                                  // convention the kernel's name followed by its arguments)
+    std::vector<Module> modules;  // multiboot: boot modules, in order
 };
 // Option rules (load() enforces them with ErrorKind::invalid):
-// - automatic format: ELF magic -> elf; else a load address -> raw; else bytes 510-511 = 55 AA
-//   -> boot_sector; else an error.
-// - load_addr and mode apply only to raw images; entry applies to every format.
+// - automatic format: a valid Multiboot 1 or 2 header -> multiboot (even when the file is also
+//   ELF; --format elf loads such a kernel as plain ELF); else ELF magic -> elf; else a load
+//   address -> raw; else bytes 510-511 = 55 AA -> boot_sector; else an error.
+// - load_addr and mode apply only to raw images; cmdline and modules only to Multiboot kernels;
+//   entry applies to every format.
 // - raw real mode: entry < 0x10000 starts at 0000:entry, else at (entry >> 4):(entry & 0xf);
 //   entry must lie below 1 MiB.
 
@@ -66,6 +78,8 @@ struct CpuState {
     std::uint64_t rip = 0;
     std::uint64_t rsp = 0;
     std::uint64_t rflags = 0x2;
+    std::uint64_t rax = 0;  // multiboot: the boot loader magic
+    std::uint64_t rbx = 0;  // multiboot: physical address of the boot information
     std::uint64_t rdx = 0;  // boot sector: boot drive in DL
     std::uint64_t cr0 = 0x60000010;
     std::uint64_t cr3 = 0;

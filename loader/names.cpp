@@ -9,11 +9,12 @@
 namespace hvgdb::loader {
 namespace {
 
-constexpr std::array<std::pair<Format, std::string_view>, 4> kFormatNames{{
+constexpr std::array<std::pair<Format, std::string_view>, 5> kFormatNames{{
     {Format::automatic, "auto"},
     {Format::elf, "elf"},
     {Format::boot_sector, "bootsector"},
     {Format::raw, "raw"},
+    {Format::multiboot, "multiboot"},
 }};
 
 constexpr std::array<std::pair<CpuMode, std::string_view>, 3> kModeNames{{

@@ -1,5 +1,6 @@
 // Builds test images byte by byte: ELF64/ELF32 executables with chosen program headers, boot
-// sectors and raw blobs, plus little-endian patch helpers for the malformed cases.
+// sectors, raw blobs and Multiboot kernels, plus little-endian patch helpers for the malformed
+// cases.
 #pragma once
 
 #include <cstdint>
@@ -102,6 +103,81 @@ inline Bytes boot_sector(std::size_t size = 512) {
     bytes[510] = 0x55;
     bytes[511] = 0xaa;
     return bytes;
+}
+
+// Multiboot 1 header (spec 3.1.1) at `offset`: magic, flags, checksum, and with flags bit 16
+// the address fields header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr.
+struct Multiboot1Addresses {
+    std::uint32_t header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr;
+};
+inline void put_multiboot1_header(Bytes& image, std::size_t offset, std::uint32_t flags,
+                                  const Multiboot1Addresses& a = {}) {
+    constexpr std::uint32_t kMagic = 0x1badb002;
+    put(image, offset, kMagic, 4);
+    put(image, offset + 4, flags, 4);
+    put(image, offset + 8, static_cast<std::uint32_t>(0u - kMagic - flags), 4);
+    if (flags & (1u << 16)) {
+        put(image, offset + 12, a.header_addr, 4);
+        put(image, offset + 16, a.load_addr, 4);
+        put(image, offset + 20, a.load_end_addr, 4);
+        put(image, offset + 24, a.bss_end_addr, 4);
+        put(image, offset + 28, a.entry_addr, 4);
+    }
+}
+
+// A flat a.out-kludge kernel: `size` pattern bytes with the header at offset 0, loaded at
+// `load_addr` with `bss` zero bytes after the file and the entry 0x20 bytes in.
+inline Bytes multiboot1_aout(std::uint32_t load_addr = 0x100000, std::size_t size = 0x200,
+                             std::uint32_t bss = 0x1000, std::uint32_t flags = 0x10003) {
+    Bytes image = pattern(size, 0x21);
+    const auto end = static_cast<std::uint32_t>(load_addr + size);
+    put_multiboot1_header(image, 0, flags,
+                          {load_addr, load_addr, end, end + bss, load_addr + 0x20});
+    return image;
+}
+
+// Multiboot2 header (spec 3.1.1) at `offset`: the fixed part, the tags (each padded to 8
+// bytes) and an end tag; header_length counts all of it.  Returns header_length.
+struct Multiboot2Tag {
+    std::uint16_t type, flags = 0;
+    std::vector<std::uint32_t> fields;
+};
+inline std::uint32_t put_multiboot2_header(Bytes& image, std::size_t offset,
+                                           const std::vector<Multiboot2Tag>& tags,
+                                           std::uint32_t architecture = 0) {
+    constexpr std::uint32_t kMagic = 0xe85250d6;
+    std::size_t at = offset + 16;
+    for (const auto& tag : tags) {
+        const std::size_t size = 8 + 4 * tag.fields.size();
+        put(image, at, tag.type, 2);
+        put(image, at + 2, tag.flags, 2);
+        put(image, at + 4, size, 4);
+        for (std::size_t i = 0; i < tag.fields.size(); ++i)
+            put(image, at + 8 + 4 * i, tag.fields[i], 4);
+        at += (size + 7) / 8 * 8;
+    }
+    put(image, at, 0, 4);  // end tag: type 0, flags 0
+    put(image, at + 4, 8, 4);
+    const auto length = static_cast<std::uint32_t>(at + 8 - offset);
+    put(image, offset, kMagic, 4);
+    put(image, offset + 4, architecture, 4);
+    put(image, offset + 8, length, 4);
+    put(image, offset + 12, static_cast<std::uint32_t>(0u - kMagic - architecture - length), 4);
+    return length;
+}
+
+// A flat Multiboot2 kernel: `size` pattern bytes with the header at offset 0, an address tag
+// loading the file at `load_addr` plus `bss` zero bytes, and an entry tag 0x40 bytes in.
+inline Bytes multiboot2_flat(std::uint32_t load_addr = 0x100000, std::size_t size = 0x300,
+                             std::uint32_t bss = 0x1000,
+                             std::vector<Multiboot2Tag> extra_tags = {}) {
+    Bytes image = pattern(size, 0x31);
+    const auto end = static_cast<std::uint32_t>(load_addr + size);
+    std::vector<Multiboot2Tag> tags{{2, 0, {load_addr, load_addr, end, end + bss}},
+                                    {3, 0, {load_addr + 0x40}}};
+    tags.insert(tags.end(), extra_tags.begin(), extra_tags.end());
+    put_multiboot2_header(image, 0, tags);
+    return image;
 }
 
 }  // namespace hvgdb::loader::test

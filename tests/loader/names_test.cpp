@@ -6,13 +6,15 @@
 namespace hvgdb::loader::test {
 
 TEST_CASE("format names round-trip") {
-    for (Format f : {Format::automatic, Format::elf, Format::boot_sector, Format::raw}) {
+    for (Format f :
+         {Format::automatic, Format::elf, Format::boot_sector, Format::raw, Format::multiboot}) {
         auto parsed = parse_format(to_string(f));
         REQUIRE(parsed.has_value());
         CHECK(*parsed == f);
     }
     CHECK(to_string(Format::automatic) == "auto");
     CHECK(to_string(Format::boot_sector) == "bootsector");
+    CHECK(to_string(Format::multiboot) == "multiboot");
 }
 
 TEST_CASE("mode names round-trip") {
@@ -30,7 +32,8 @@ TEST_CASE("bad names list the valid ones") {
     REQUIRE_FALSE(format.has_value());
     CHECK(format.error().kind == ErrorKind::invalid);
     CHECK(format.error().message() ==
-          "unknown image format 'bin'; valid image formats: auto, elf, bootsector, raw");
+          "unknown image format 'bin'; valid image formats: auto, elf, bootsector, raw, "
+          "multiboot");
 
     auto mode = parse_mode("Long");
     REQUIRE_FALSE(mode.has_value());

@@ -24,6 +24,14 @@ std::vector<Bytes> seed_images() {
         images.push_back(build_elf(spec));
     }
     images.push_back(boot_sector());
+    images.push_back(multiboot1_aout(0x100000, 0x100, 0x800, 0x10007));
+    ElfSpec multiboot_elf;
+    multiboot_elf.is64 = false;
+    multiboot_elf.segments.push_back({0x100000, 0x100000, pattern(0x40, 4), 0x100});
+    Bytes image = build_elf(multiboot_elf);
+    put_multiboot1_header(image, elf_phdr_offset(false, 1), 0x3);
+    images.push_back(image);
+    images.push_back(multiboot2_flat(0x100000, 0x100, 0x800, {{1, 0, {1, 4, 6}}, {6, 0, {}}}));
     return images;
 }
 
@@ -44,6 +52,11 @@ TEST_CASE("robustness: every truncation") {
             LoadOptions elf;
             elf.format = Format::elf;
             check_loads_or_is_invalid(memory, Bytes(image.begin(), image.begin() + n), elf);
+            LoadOptions multiboot;
+            multiboot.format = Format::multiboot;
+            multiboot.cmdline = "kernel a=1";
+            multiboot.modules.push_back({"module", pattern(0x1800, 6)});
+            check_loads_or_is_invalid(memory, Bytes(image.begin(), image.begin() + n), multiboot);
         }
 }
 

@@ -49,6 +49,8 @@ vcpu::VcpuSnapshot initial_snapshot(const loader::CpuState& c) {
     s.regs.rsp = c.rsp;
     s.regs.rflags = c.rflags;
     s.regs.rdx = c.rdx;
+    s.regs.rax = c.rax;  // Multiboot: the boot loader's magic
+    s.regs.rbx = c.rbx;  // Multiboot: the boot information's address
     auto& r = s.sregs;
     r.cs = to_vcpu(c.cs);
     r.ds = to_vcpu(c.ds);

@@ -85,6 +85,14 @@ int fail(const Error& e) {
 int run(const app::Options& options) {
     auto image = loader::read_image_file(options.image);
     if (!image) return fail(image.error());
+    loader::LoadOptions load = options.load;
+    // Multiboot convention: the command line starts with the kernel's own name.
+    if (!load.cmdline.empty()) load.cmdline = options.image + " " + load.cmdline;
+    for (const auto& m : options.modules) {
+        auto bytes = loader::read_image_file(m.path);
+        if (!bytes) return fail(bytes.error());
+        load.modules.push_back({m.name_and_args, std::move(*bytes)});
+    }
     auto console = make_console(options.serial);
     if (!console) return fail(console.error());
 
@@ -102,7 +110,7 @@ int run(const app::Options& options) {
     if (!machine) return fail(machine.error());
 
     app::RamMemory ram((*machine)->ram());
-    auto loaded = loader::load(*image, ram, options.load);
+    auto loaded = loader::load(*image, ram, load);
     if (!loaded) return fail(loaded.error());
     (*machine)->set_initial_state(0, app::initial_snapshot(loaded->cpu));
 
@@ -129,7 +137,10 @@ int run(const app::Options& options) {
     say(fmt::format("{} MiB RAM, {}; {}", options.memory_bytes >> 20,
                     (*machine)->capabilities().name, probe->note));
     say("listening on " + *bound);
-    std::string symbols = loaded->format == loader::Format::elf ? options.image + " " : "";
+    // gdb takes symbols from ELF files (plain or Multiboot).
+    bool is_elf = image->size() >= 4 && (*image)[0] == 0x7f && (*image)[1] == 'E' &&
+                  (*image)[2] == 'L' && (*image)[3] == 'F';
+    std::string symbols = is_elf ? options.image + " " : "";
     say(fmt::format("attach with: gdb {}-ex 'target remote {}'", symbols, *bound));
     if (options.no_wait) {
         (*target)->resume(std::array{gdbstub::ThreadAction{}});

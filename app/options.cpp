@@ -76,6 +76,12 @@ Result<Endpoint> parse_endpoint(std::string_view text) {
     return Endpoint{host, static_cast<std::uint16_t>(port)};
 }
 
+Result<ModuleSpec> parse_module(std::string_view text) {
+    std::string_view path = text.substr(0, text.find(' '));
+    if (path.empty()) return invalid(fmt::format("module '{}' names no file", text));
+    return ModuleSpec{std::string(path), std::string(text)};
+}
+
 Result<SerialSpec> parse_serial(std::string_view text) {
     if (text == "stdio") return SerialSpec{SerialKind::stdio, {}};
     if (text == "none") return SerialSpec{SerialKind::none, {}};
@@ -90,17 +96,23 @@ Result<std::optional<Options>> parse_command_line(int argc, const char* const* a
     Options o;
     std::string gdb = "127.0.0.1:1234", memory = "128M", format = "auto", mode, serial = "stdio";
     std::string load_addr, entry;
+    std::vector<std::string> modules;
     cli.add_option("IMAGE", o.image,
                    "ELF32/ELF64 file, boot sector (ends 55AA) or raw binary (with --load-addr)")
         ->required();
     cli.add_option("--gdb", gdb, "where to listen for the debugger, HOST:PORT (port 0: any)")
         ->capture_default_str();
     cli.add_option("--memory", memory, "guest RAM size (K, M or G)")->capture_default_str();
-    cli.add_option("--format", format, "image format: auto, elf, bootsector or raw")
+    cli.add_option("--format", format, "image format: auto, elf, multiboot, bootsector or raw")
         ->capture_default_str();
     cli.add_option("--load-addr", load_addr, "raw images: guest-physical load address");
     cli.add_option("--entry", entry, "first instruction's address (overrides the image's)");
     cli.add_option("--mode", mode, "raw images: CPU mode real, protected or long");
+    cli.add_option("--cmdline", o.load.cmdline,
+                   "Multiboot kernels: the command line (the image's name comes first)");
+    cli.add_option("--module", modules,
+                   "Multiboot kernels: a module, \"PATH[ ARGS]\" (repeat for more, in order)")
+        ->take_all();
     cli.add_option("--serial", serial, "guest console: stdio, none or file:PATH")
         ->capture_default_str();
     cli.add_flag("--no-wait", o.no_wait,
@@ -142,6 +154,11 @@ Result<std::optional<Options>> parse_command_line(int argc, const char* const* a
         auto a = parse_address(entry);
         if (!a) return std::unexpected(a.error());
         o.load.entry = *a;
+    }
+    for (const auto& m : modules) {
+        auto spec = parse_module(m);
+        if (!spec) return std::unexpected(spec.error());
+        o.modules.push_back(*spec);
     }
     auto s = parse_serial(serial);
     if (!s) return std::unexpected(s.error());

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.hpp"
 #include "loader/loader.hpp"
@@ -23,8 +24,15 @@ struct SerialSpec {
     std::string path;  // SerialKind::file
 };
 
+// --module PATH[ ARGS]: a Multiboot module file and the string the kernel sees for it.
+struct ModuleSpec {
+    std::string path;
+    std::string name_and_args;  // PATH[ ARGS] as given
+};
+
 struct Options {
     std::string image;
+    std::vector<ModuleSpec> modules;  // read and put into load.modules by main
     Endpoint gdb{"127.0.0.1", 1234};
     std::uint64_t memory_bytes = 128ull << 20;
     loader::LoadOptions load;
@@ -37,6 +45,8 @@ struct Options {
 Result<std::uint64_t> parse_memory_size(std::string_view);
 // "HOST:PORT", "[v6]:PORT" or ":PORT" (loopback).
 Result<Endpoint> parse_endpoint(std::string_view);
+// "PATH" or "PATH ARGS...": the file is the text up to the first space.
+Result<ModuleSpec> parse_module(std::string_view);
 // "stdio", "none" or "file:PATH".
 Result<SerialSpec> parse_serial(std::string_view);
 // A number in decimal or 0x-prefixed hex, 64-bit.

@@ -60,3 +60,24 @@ TEST_CASE("command line") {
     const char* unknown[] = {"hvgdb", "--frobnicate", "img"};
     CHECK_FALSE(parse_command_line(3, unknown));
 }
+
+TEST_CASE("Multiboot command line and modules") {
+    auto m = parse_module("initrd.img rw quiet");
+    REQUIRE(m);
+    CHECK(m->path == "initrd.img");
+    CHECK(m->name_and_args == "initrd.img rw quiet");
+    CHECK(parse_module("mod.bin")->path == "mod.bin");
+    CHECK_FALSE(parse_module(""));
+    CHECK_FALSE(parse_module(" args-without-a-file"));
+
+    const char* args[] = {"hvgdb",     "--cmdline", "root=/dev/x", "--module",
+                          "a.bin one", "--module",  "b.bin",       "kernel.elf"};
+    auto o = parse_command_line(8, args);
+    REQUIRE(o);
+    REQUIRE(*o);
+    CHECK((*o)->load.cmdline == "root=/dev/x");
+    REQUIRE((*o)->modules.size() == 2);
+    CHECK((*o)->modules[0].path == "a.bin");
+    CHECK((*o)->modules[1].name_and_args == "b.bin");
+    CHECK((*o)->image == "kernel.elf");
+}

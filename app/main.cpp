@@ -138,9 +138,7 @@ int run(const app::Options& options) {
                     (*machine)->capabilities().name, probe->note));
     say("listening on " + *bound);
     // gdb takes symbols from ELF files (plain or Multiboot).
-    bool is_elf = image->size() >= 4 && (*image)[0] == 0x7f && (*image)[1] == 'E' &&
-                  (*image)[2] == 'L' && (*image)[3] == 'F';
-    std::string symbols = is_elf ? options.image + " " : "";
+    std::string symbols = loader::has_elf_magic(*image) ? options.image + " " : "";
     say(fmt::format("attach with: gdb {}-ex 'target remote {}'", symbols, *bound));
     if (options.no_wait) {
         (*target)->resume(std::array{gdbstub::ThreadAction{}});

@@ -27,9 +27,6 @@ struct ElfImage {
     std::vector<ElfSegment> loads;  // PT_LOAD with p_memsz > 0, in file order
 };
 
-// True when the image starts with the ELF magic 7f 45 4c 46.
-bool has_elf_magic(std::span<const std::uint8_t> image);
-
 // Validates the headers and every PT_LOAD: within the file, p_filesz <= p_memsz, no overflow,
 // inside RAM of `ram_size` bytes (and 4 GiB for ELF32), no two segments overlapping.
 Result<ElfImage> parse_elf(std::span<const std::uint8_t> image, std::uint64_t ram_size);

@@ -112,6 +112,10 @@ struct LoadedImage {
     std::vector<SetupRegion> setup;
 };
 
+// True when the image starts with the ELF magic 7f 45 4c 46 (plain ELF or a Multiboot
+// kernel in ELF form: a file gdb can take symbols from).
+bool has_elf_magic(std::span<const std::uint8_t> image);
+
 // Loads `image` into `memory` and returns the starting CPU state.  Malformed images return
 // ErrorKind::invalid with one clear sentence.
 Result<LoadedImage> load(std::span<const std::uint8_t> image, GuestMemory& memory,

@@ -59,11 +59,6 @@ constexpr std::array kRegisters{
     // System registers (control, debug, descriptor tables) go here as a new feature.
 };
 
-constexpr std::array kFeatureTypes{
-    FeatureTypes{kCore, kEflagsType},
-    FeatureTypes{kSse, kSseTypes},
-};
-
 constexpr Arch kArch{
     .name = "i386",
     .gdb_arch = "i386",

@@ -4,7 +4,10 @@
 // type they do not know.  Internal to arch/.
 #pragma once
 
+#include <array>
 #include <string_view>
+
+#include "gdbstub/arch/arch.hpp"
 
 namespace hvgdb::gdbstub::arch::x86 {
 
@@ -67,5 +70,11 @@ inline constexpr std::string_view kSseTypes = R"(<vector id="v4f" type="ieee_sin
   <field name="FZ" start="15" end="15"/>
 </flags>
 )";
+
+// Which feature defines which types: the same for every x86 table.
+inline constexpr std::array kFeatureTypes{
+    FeatureTypes{kCore, kEflagsType},
+    FeatureTypes{kSse, kSseTypes},
+};
 
 }  // namespace hvgdb::gdbstub::arch::x86

@@ -24,6 +24,7 @@ constexpr std::uint8_t kFatalFailure = 0x03;
 Session::Impl::Impl(Target& t, SessionOptions o)
     : target(t), options(std::move(o)), last_stop(options.initial_stop) {
     if (last_stop.kind == StopEvent::Kind::stopped) register_thread = last_stop.thread;
+    target.attached();
 }
 
 Response Session::Impl::error_response(const Error& error) {
@@ -54,6 +55,13 @@ void Session::Impl::send(const Response& response, std::string& out) {
     codec.send(payload, out);
 }
 
+void Session::Impl::send_console(std::string_view text, std::string& out) {
+    // Small packets: every client's buffer takes them, and the text shows as it arrives.
+    constexpr std::size_t chunk = 512;
+    for (std::size_t at = 0; at < text.size(); at += chunk)
+        send(protocol::ConsoleOutput{std::string(text.substr(at, chunk))}, out);
+}
+
 void Session::Impl::on_packet(std::string_view payload, std::string& out) {
     if (options.log_packet) options.log_packet('<', payload);
     auto command = protocol::parse_command(payload);
@@ -67,6 +75,8 @@ void Session::Impl::on_packet(std::string_view payload, std::string& out) {
     if (running && !std::holds_alternative<protocol::Kill>(*command)) return;
 
     auto result = std::visit([this](const auto& c) { return handle(c); }, *command);
+    send_console(console, out);
+    console.clear();
     send(result ? *result : error_response(result.error()), out);
 
     // gdb manual, "Packet Acknowledgment": acks stop after the OK to QStartNoAckMode.
@@ -118,6 +128,7 @@ void Session::on_stop(const StopEvent& event, std::string& out) {
     if (!ended) s.register_thread = event.thread;
     if (!s.running) return;
     s.running = false;
+    if (!ended) s.send_console(s.target.stop_notice(event), out);
     s.send(s.stop_response(event), out);
     if (ended) s.finished = true;
 }

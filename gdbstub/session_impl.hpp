@@ -21,6 +21,8 @@ struct Session::Impl {
     // session.cpp: the packet loop and the one place errors become replies.
     void on_packet(std::string_view payload, std::string& out);
     void send(const Response& response, std::string& out);
+    // Console text as O packets, ahead of a reply.
+    void send_console(std::string_view text, std::string& out);
     Response error_response(const Error& error);
 
     // session_query.cpp: capabilities, threads, target description.
@@ -33,6 +35,7 @@ struct Session::Impl {
     Result<Response> handle(const protocol::QueryThreadList&);
     Result<Response> handle(const protocol::QueryAttached&);
     Result<Response> handle(const protocol::ReadFeatures&);
+    Result<Response> handle(const protocol::Monitor&);
     Result<Response> handle(const protocol::Unsupported&);
 
     // session_data.cpp: registers, memory, breakpoints.
@@ -75,6 +78,8 @@ struct Session::Impl {
     // swbreak/hwbreak are only sent to a client that announced them).
     bool client_swbreak = false;
     bool client_hwbreak = false;
+
+    std::string console;  // monitor output waiting to go out ahead of the reply
 
     const arch::Arch* described_arch = nullptr;  // what `description` was generated from
     std::string description;                     // target.xml

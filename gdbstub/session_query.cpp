@@ -116,4 +116,15 @@ Result<Response> Session::Impl::handle(const protocol::Unsupported&) {
     return protocol::EmptyReply{};
 }
 
+Result<Response> Session::Impl::handle(const protocol::Monitor& m) {
+    auto text = target.monitor(m.command);
+    if (!text) {
+        // The user reads why; gdb then reports the command as failed.
+        if (text.error().kind != ErrorKind::unsupported) console = text.error().message() + "\n";
+        return std::unexpected(text.error());
+    }
+    console = std::move(*text);
+    return protocol::OkReply{};
+}
+
 }  // namespace hvgdb::gdbstub

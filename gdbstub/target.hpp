@@ -6,6 +6,8 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.hpp"
@@ -80,6 +82,25 @@ class Target {
 
     // The debugger ends the machine.
     virtual void kill() = 0;
+
+    // A debugger has connected and the target is stopped: the target may pick the register
+    // view (arch()) that suits its current state.
+    virtual void attached() {}
+
+    // A 'monitor' command (qRcmd): the text to show the user, or an error whose message is
+    // shown.  ErrorKind::unsupported when the target has no monitor commands.  Called only
+    // while stopped; it may change arch(), which a client then has to fetch again.
+    virtual Result<std::string> monitor(std::string_view command) {
+        (void)command;
+        return make_error(ErrorKind::unsupported, "no monitor commands");
+    }
+
+    // Text for the debugger's console ahead of the reply for this stop (for example: the CPU
+    // mode no longer matches the register view); empty for none.
+    virtual std::string stop_notice(const StopEvent& event) {
+        (void)event;
+        return {};
+    }
 
     // Where the target reports stops.  The target may call it from any thread; whoever sets
     // it is responsible for moving the event to the session's thread.

@@ -119,6 +119,10 @@ struct ReadFeatures {  // 'qXfer:features:read:annex:offset,length'
 struct Detach {  // 'D' or 'D;pid'
     std::optional<std::uint32_t> pid;
 };
+// 'qRcmd,hex': a "monitor" command, as text (gdb manual, "General Query Packets").
+struct Monitor {
+    std::string command;
+};
 struct Kill {};  // 'k'
 struct VKill {   // 'vKill;pid'
     std::uint32_t pid = 0;
@@ -130,6 +134,6 @@ using Command =
     std::variant<QuerySupported, StartNoAckMode, QueryHaltReason, ReadRegisters, WriteRegisters,
                  ReadRegister, WriteRegister, ReadMemory, WriteMemory, Resume, QueryVCont, VCont,
                  Breakpoint, SetThread, ThreadAlive, QueryCurrentThread, QueryThreadList,
-                 QueryAttached, ReadFeatures, Detach, Kill, VKill, Unsupported>;
+                 QueryAttached, ReadFeatures, Monitor, Detach, Kill, VKill, Unsupported>;
 
 }  // namespace hvgdb::gdbstub::protocol

@@ -17,6 +17,7 @@ Result<Command> parse_command(std::string_view payload);
 Result<Command> parse_query_supported(std::string_view args);      // after "qSupported:"
 Result<Command> parse_read_features(std::string_view args);        // after "qXfer:features:read:"
 Result<Command> parse_query_attached(std::string_view args);       // after "qAttached:"
+Result<Command> parse_monitor(std::string_view args);              // after "qRcmd,"
 Result<Command> parse_read_register(std::string_view args);        // after 'p'
 Result<Command> parse_write_register(std::string_view args);       // after 'P'
 Result<Command> parse_write_registers(std::string_view args);      // after 'G'

@@ -39,6 +39,7 @@ constexpr std::array kPackets{
     PacketName{"qXfer:features:read:", M::prefix, parse_read_features},
     PacketName{"qAttached", M::exact, no_arguments<QueryAttached>},
     PacketName{"qAttached:", M::prefix, parse_query_attached},
+    PacketName{"qRcmd,", M::prefix, parse_monitor},
     PacketName{"qC", M::exact, no_arguments<QueryCurrentThread>},
     PacketName{"qfThreadInfo", M::exact, no_arguments<QueryThreadList>},
     PacketName{"qsThreadInfo", M::exact, thread_list_next},

@@ -1,5 +1,6 @@
-// General query packets: qSupported, qXfer:features:read, qAttached (gdb manual, "General
+// General query packets: qSupported, qXfer:features:read, qAttached, qRcmd (gdb manual, "General
 // Query Packets").
+#include "gdbstub/protocol/hex.hpp"
 #include "gdbstub/protocol/parse.hpp"
 #include "gdbstub/protocol/parse_util.hpp"
 
@@ -74,6 +75,13 @@ Result<Command> parse_query_attached(std::string_view args) {
     if (!pid) return std::unexpected(pid.error());
     query.pid = static_cast<std::uint32_t>(*pid);
     return query;
+}
+
+Result<Command> parse_monitor(std::string_view args) {
+    // Called with the text after "qRcmd,": the command's bytes in hex.
+    auto bytes = decode_hex(args);
+    if (!bytes) return std::unexpected(bytes.error());
+    return Monitor{std::string(bytes->begin(), bytes->end())};
 }
 
 }  // namespace hvgdb::gdbstub::protocol

@@ -84,9 +84,15 @@ struct XferReply {
     std::string data;
 };
 
+// "O<hex>": text for the debugger's console, sent before a reply (monitor output, notes
+// before a stop reply).
+struct ConsoleOutput {
+    std::string text;
+};
+
 using Response =
     std::variant<NoReply, EmptyReply, OkReply, ErrorReply, RegistersReply, MemoryReply, StopReply,
                  ExitedReply, TerminatedReply, SupportedReply, VContActionsReply, ThreadListReply,
-                 CurrentThreadReply, AttachedReply, XferReply>;
+                 CurrentThreadReply, AttachedReply, XferReply, ConsoleOutput>;
 
 }  // namespace hvgdb::gdbstub::protocol

@@ -109,6 +109,12 @@ std::string encode_payload(const Response& response) {
                        out = x.more ? "m" : "l";
                        out += x.data;
                    },
+                   [&](const ConsoleOutput& o) {
+                       out = "O";
+                       append_hex(out,
+                                  std::span(reinterpret_cast<const std::uint8_t*>(o.text.data()),
+                                            o.text.size()));
+                   },
                },
                response);
     return out;

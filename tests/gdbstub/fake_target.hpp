@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "gdbstub/arch/x86.hpp"
@@ -49,6 +51,14 @@ class FakeTarget final : public Target {
         stop_sink = std::move(sink);
     }
 
+    void attached() override { ++attaches; }
+    Result<std::string> monitor(std::string_view command) override {
+        monitor_commands.emplace_back(command);
+        if (!monitor_reply) return Target::monitor(command);
+        return *monitor_reply;
+    }
+    std::string stop_notice(const StopEvent&) override { return notice; }
+
     std::uint64_t register_value(ThreadId thread, std::size_t regno) const;
     std::vector<std::uint8_t>& register_bytes(ThreadId thread, std::size_t regno);
 
@@ -57,6 +67,8 @@ class FakeTarget final : public Target {
     std::optional<Error> breakpoint_error;           // for every Z/z when set
     std::optional<std::size_t> unreadable_register;  // read_register says unsupported
     bool memory_everywhere = false;                  // reads anywhere succeed in full (0xaa bytes)
+    std::optional<Result<std::string>> monitor_reply;  // unset: no monitor commands
+    std::string notice;                                // stop_notice's text
 
     // What the session did.
     std::vector<std::vector<ThreadAction>> resumes;
@@ -66,6 +78,8 @@ class FakeTarget final : public Target {
     int interrupts = 0;
     int detaches = 0;
     int kills = 0;
+    int attaches = 0;
+    std::vector<std::string> monitor_commands;
     std::function<void(const StopEvent&)> stop_sink;
 
   private:

@@ -1,5 +1,5 @@
-// Query packets: qSupported, QStartNoAckMode, qXfer:features:read, qAttached, qC, thread
-// lists, and the empty reply for everything unknown.
+// Query packets: qSupported, QStartNoAckMode, qXfer:features:read, qAttached, qRcmd, qC,
+// thread lists, and the empty reply for everything unknown.
 #include <doctest/doctest.h>
 
 #include "parse_helpers.hpp"
@@ -82,6 +82,15 @@ TEST_CASE("qAttached") {
     CHECK(malformed("qAttached:100000000"));  // pid past 32 bits
 }
 
+TEST_CASE("qRcmd: the monitor command's text in hex") {
+    CHECK(parsed_as<Monitor>("qRcmd,68656c70").command == "help");
+    CHECK(parsed_as<Monitor>("qRcmd,7669657720693338").command == "view i38");
+    CHECK(parsed_as<Monitor>("qRcmd,").command.empty());
+    CHECK(malformed("qRcmd,6"));     // odd length
+    CHECK(malformed("qRcmd,68zz"));  // not hex
+    CHECK(unsupported("qRcmd"));     // no comma: not a packet gdb sends
+}
+
 TEST_CASE("unknown packets are unsupported, answered with the empty reply") {
     CHECK(unsupported(""));
     CHECK(unsupported("vMustReplyEmpty"));
@@ -90,6 +99,5 @@ TEST_CASE("unknown packets are unsupported, answered with the empty reply") {
     CHECK(unsupported("qSymbol::"));
     CHECK(unsupported("vFile:open:6a7573742070726f62696e67,0,1c0"));
     CHECK(unsupported("QThreadEvents:1"));
-    CHECK(unsupported("qRcmd,68656c70"));
     CHECK(unsupported("!"));
 }

@@ -238,3 +238,15 @@ TEST_CASE("a dropped connection detaches once") {
     CHECK(h.target.detaches == 1);
     CHECK(h.session.finished());
 }
+
+TEST_CASE("a stop notice goes out as O packets ahead of the stop reply") {
+    Harness h;
+    h.no_acks();
+    h.target.notice = "mode\n";
+    h.packet("c");
+    CHECK(h.stop({.thread = 1, .reason = StopReason::sw_break}) ==
+          frame("O6d6f64650a") + t05("01", "swbreak:;"));
+    h.target.notice.clear();
+    h.packet("c");
+    CHECK(h.stop({.thread = 1, .reason = StopReason::sw_break}) == t05("01", "swbreak:;"));
+}

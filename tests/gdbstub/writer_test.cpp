@@ -66,6 +66,11 @@ TEST_CASE("qXfer chunks") {
     CHECK(encode_payload(XferReply{false, "</target>\n"}) == "l</target>\n");
 }
 
+TEST_CASE("console output: O and the text in hex") {
+    CHECK(encode_payload(ConsoleOutput{"hi\n"}) == "O68690a");
+    CHECK(encode_payload(ConsoleOutput{std::string("#$\0", 3)}) == "O232400");
+}
+
 TEST_CASE("framing escapes exactly $ # } * and checksums the escaped text") {
     CHECK(needs_escape('$'));
     CHECK(needs_escape('#'));

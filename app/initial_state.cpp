@@ -1,6 +1,7 @@
 #include "app/initial_state.hpp"
 
 #include <cstring>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -83,6 +84,12 @@ vcpu::VcpuSnapshot initial_snapshot(const loader::CpuState& c) {
     r.cr4 = c.cr4;
     r.efer = c.efer;
     return s;
+}
+
+Result<void> add_rom(vcpu::Machine& machine, const loader::LoadedImage::Rom& rom) {
+    std::vector<vcpu::RomWindow> windows;
+    for (const auto& w : rom.windows) windows.push_back({w.gpa, w.offset, w.size});
+    return machine.add_rom(rom.bytes, windows);
 }
 
 }  // namespace hvgdb::app

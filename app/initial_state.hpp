@@ -1,5 +1,5 @@
-// Glue between loader/ and vcpu/: guest RAM as the loader's GuestMemory, and the loader's
-// starting CPU state as a vCPU snapshot.
+// Glue between loader/ and vcpu/: guest RAM as the loader's GuestMemory, the loader's starting
+// CPU state as a vCPU snapshot, and the image's ROM as machine ROM.
 #pragma once
 
 #include <span>
@@ -21,5 +21,8 @@ class RamMemory final : public loader::GuestMemory {
 };
 
 vcpu::VcpuSnapshot initial_snapshot(const loader::CpuState&);
+
+// Puts the image's read-only memory (a firmware ROM) into the machine, before it starts.
+Result<void> add_rom(vcpu::Machine&, const loader::LoadedImage::Rom&);
 
 }  // namespace hvgdb::app

@@ -1,9 +1,12 @@
-// MachineTarget: registers from the published snapshot, memory through the machine's
-// breakpoint-aware RAM access, breakpoints and run control mapped onto Machine calls.
+// MachineTarget: registers from the published snapshot, memory at linear addresses through
+// the guest's page tables and the machine's breakpoint-aware access to guest-physical memory,
+// breakpoints and run control mapped onto Machine calls.
 #include "app/machine_target.hpp"
 
 #include <algorithm>
 #include <cstring>
+
+#include "gdbstub/arch/x86.hpp"
 
 #include <fmt/format.h>
 
@@ -20,33 +23,74 @@ constexpr std::uint8_t gdb_sigint = 2, gdb_sigill = 4, gdb_sigtrap = 5, gdb_sigs
 }  // namespace
 
 Result<std::unique_ptr<MachineTarget>> MachineTarget::create(
-    vcpu::Machine& machine, const gdbstub::arch::Arch& arch,
+    vcpu::Machine& machine, const gdbstub::arch::Arch* forced_view,
     std::function<void(const std::string&)> log) {
-    std::vector<const RegisterBinding*> rows;
-    for (const auto& reg : arch.registers) {
-        const RegisterBinding* b = find_register_binding(reg.name);
-        if (!b)
-            return make_error(ErrorKind::fatal, fmt::format("register '{}' of {} has no binding",
-                                                            reg.name, arch.name));
-        vcpu::VcpuSnapshot sample;
-        std::size_t bits = b->bytes ? b->bytes(sample).size() * 8 : 64;
-        if (reg.bitsize > bits)
-            return make_error(ErrorKind::fatal,
-                              fmt::format("register '{}' is wider than its binding", reg.name));
-        rows.push_back(b);
+    std::vector<View> views;
+    for (const gdbstub::arch::Arch* arch :
+         {&gdbstub::arch::x86_64(), &gdbstub::arch::i386(), &gdbstub::arch::i8086()}) {
+        View view{arch, {}, gdbstub::arch::find_generic(*arch, gdbstub::arch::Generic::pc)};
+        for (const auto& reg : arch->registers) {
+            const RegisterBinding* b = find_register_binding(reg.name);
+            if (!b)
+                return make_error(
+                    ErrorKind::fatal,
+                    fmt::format("register '{}' of {} has no binding", reg.name, arch->name));
+            vcpu::VcpuSnapshot sample;
+            std::size_t bits = b->bytes ? b->bytes(sample).size() * 8 : 64;
+            if (reg.bitsize > bits)
+                return make_error(ErrorKind::fatal,
+                                  fmt::format("register '{}' is wider than its binding", reg.name));
+            view.rows.push_back(b);
+        }
+        views.push_back(std::move(view));
     }
+    if (forced_view &&
+        std::ranges::none_of(views, [&](const View& v) { return v.arch == forced_view; }))
+        return make_error(ErrorKind::fatal, fmt::format("no register view {}", forced_view->name));
     return std::unique_ptr<MachineTarget>(
-        new MachineTarget(machine, arch, std::move(rows), std::move(log)));
+        new MachineTarget(machine, std::move(views), forced_view, std::move(log)));
 }
 
-MachineTarget::MachineTarget(vcpu::Machine& machine, const gdbstub::arch::Arch& arch,
-                             std::vector<const RegisterBinding*> rows,
+MachineTarget::MachineTarget(vcpu::Machine& machine, std::vector<View> views,
+                             const gdbstub::arch::Arch* forced_view,
                              std::function<void(const std::string&)> log)
     : machine_(machine),
-      arch_(arch),
-      rows_(std::move(rows)),
-      pc_row_(gdbstub::arch::find_generic(arch, gdbstub::arch::Generic::pc)),
-      log_(std::move(log)) {}
+      views_(std::move(views)),
+      view_(&views_.front()),
+      forced_view_(forced_view),
+      log_(std::move(log)) {
+    attached();
+}
+
+const MachineTarget::View& MachineTarget::view_of(const gdbstub::arch::Arch& arch) const {
+    for (const View& v : views_)
+        if (v.arch == &arch) return v;
+    return views_.front();  // unreachable: create() checked every table
+}
+
+vcpu::VcpuSnapshot MachineTarget::reporting_snapshot() const {
+    return machine_.snapshot(last_stopped_vcpu_.load());
+}
+
+const gdbstub::arch::Arch& MachineTarget::natural_view(const vcpu::x86::SystemRegisters& s) {
+    switch (vcpu::x86::cpu_mode(s)) {
+        case vcpu::x86::CpuMode::long64:
+            return gdbstub::arch::x86_64();
+        case vcpu::x86::CpuMode::protected32:
+            return gdbstub::arch::i386();
+        default:
+            return gdbstub::arch::i8086();
+    }
+}
+
+void MachineTarget::attached() {
+    // Each debugger starts from the defaults, whatever the one before set.
+    following_ = false;
+    noticed_ = nullptr;
+    physical_memory_ = false;
+    page_table_root_.reset();
+    view_ = &view_of(forced_view_ ? *forced_view_ : natural_view(reporting_snapshot().sregs));
+}
 
 std::uint64_t MachineTarget::linear_pc(const vcpu::VcpuSnapshot& s) {
     return vcpu::x86::code_linear_address(s.sregs, s.regs.rip);
@@ -92,16 +136,16 @@ Result<void> MachineTarget::read_register(ThreadId tid, std::size_t regno,
                                           std::span<std::uint8_t> out) {
     auto id = vcpu_of(tid);
     if (!id) return std::unexpected(id.error());
-    if (regno >= rows_.size())
+    if (regno >= view_->rows.size())
         return make_error(ErrorKind::target, fmt::format("no register {}", regno));
-    std::size_t size = arch_.register_bytes(regno);
+    std::size_t size = view_->arch->register_bytes(regno);
     if (out.size() != size) return make_error(ErrorKind::target, "register size mismatch");
     vcpu::VcpuSnapshot s = machine_.snapshot(*id);
-    const RegisterBinding& b = *rows_[regno];
+    const RegisterBinding& b = *view_->rows[regno];
     if (b.bytes) {
         std::memcpy(out.data(), b.bytes(s).data(), size);
     } else {
-        std::uint64_t v = regno == pc_row_ ? linear_pc(s) : b.get(s);
+        std::uint64_t v = regno == view_->pc_row ? linear_pc(s) : b.get(s);
         std::memset(out.data(), 0, size);
         std::memcpy(out.data(), &v, std::min(size, sizeof v));  // x86 and host: little-endian
     }
@@ -112,17 +156,17 @@ Result<void> MachineTarget::write_register(ThreadId tid, std::size_t regno,
                                            std::span<const std::uint8_t> value) {
     auto id = vcpu_of(tid);
     if (!id) return std::unexpected(id.error());
-    if (regno >= rows_.size())
+    if (regno >= view_->rows.size())
         return make_error(ErrorKind::target, fmt::format("no register {}", regno));
-    std::size_t size = arch_.register_bytes(regno);
+    std::size_t size = view_->arch->register_bytes(regno);
     if (value.size() != size) return make_error(ErrorKind::target, "register size mismatch");
     vcpu::VcpuSnapshot s = machine_.snapshot(*id);
-    const RegisterBinding& b = *rows_[regno];
+    const RegisterBinding& b = *view_->rows[regno];
     if (b.bytes) {
         std::memcpy(b.bytes(s).data(), value.data(), size);
     } else {
         // A narrower view (eax of rax) replaces only its own bytes.
-        bool pc = regno == pc_row_;
+        bool pc = regno == view_->pc_row;
         std::uint64_t v = pc ? linear_pc(s) : b.get(s);
         std::memcpy(&v, value.data(), std::min(size, sizeof v));
         if (pc)
@@ -130,18 +174,76 @@ Result<void> MachineTarget::write_register(ThreadId tid, std::size_t regno,
         else
             b.set(s, v);
     }
-    machine_.write_snapshot(*id, s);
-    return {};
+    return machine_.write_snapshot(*id, s);  // a refused value: an error reply, state kept
 }
 
-// Debugger addresses are guest-physical for now: hvgdb's loader identity-maps what it
-// pages, and real and flat protected mode have linear == physical.
+Result<vcpu::x86::Translation> MachineTarget::translate(std::uint64_t linear) const {
+    const vcpu::VcpuSnapshot s = machine_.snapshot(0);
+    auto read = [this](std::uint64_t gpa, std::span<std::uint8_t> out) {
+        auto n = machine_.read_physical(gpa, out);
+        return n && *n == out.size();
+    };
+    auto t =
+        vcpu::x86::translate(vcpu::x86::paging_control(s.sregs), linear, read, page_table_root_);
+    if (!t) return make_error(ErrorKind::target, vcpu::x86::describe(linear, t.error()));
+    return *t;
+}
+
+Result<vcpu::x86::Translation> MachineTarget::memory_translation(std::uint64_t address) const {
+    if (physical_memory_) return vcpu::x86::identity_translation(address);
+    return translate(address);
+}
+
+// A read goes page by page and stops short at the first page that is not mapped or not in
+// guest memory; it fails only when not even its first byte can be read.
 Result<std::size_t> MachineTarget::read_memory(std::uint64_t addr, std::span<std::uint8_t> out) {
-    return machine_.read_physical(addr, out);
+    std::size_t done = 0;
+    while (done < out.size()) {
+        if (done > 0 && addr + done < addr) break;  // no wrap past the top of the address space
+        auto t = memory_translation(addr + done);
+        if (!t) {
+            if (done == 0) return std::unexpected(t.error());
+            break;
+        }
+        auto piece = out.subspan(done, std::min<std::uint64_t>(out.size() - done, t->bytes_left));
+        auto n = machine_.read_physical(t->physical, piece);
+        if (!n) {
+            if (done == 0) return std::unexpected(n.error());
+            break;
+        }
+        done += *n;
+        if (*n < piece.size()) break;
+    }
+    return done;
 }
 
+// Every page is translated and checked before the first byte is written, so a write that
+// cannot be done whole changes nothing.
 Result<void> MachineTarget::write_memory(std::uint64_t addr, std::span<const std::uint8_t> data) {
-    return machine_.write_physical(addr, data);
+    struct Piece {
+        std::uint64_t gpa;
+        std::span<const std::uint8_t> bytes;
+    };
+    std::vector<Piece> pieces;
+    std::vector<std::uint8_t> scratch;
+    for (std::size_t done = 0; done < data.size();) {
+        if (done > 0 && addr + done < addr)
+            return make_error(ErrorKind::target, "write past the top of the address space");
+        auto t = memory_translation(addr + done);
+        if (!t) return std::unexpected(t.error());
+        auto bytes = data.subspan(done, std::min<std::uint64_t>(data.size() - done, t->bytes_left));
+        scratch.resize(bytes.size());
+        auto n = machine_.read_physical(t->physical, scratch);  // all of it in guest memory?
+        if (!n || *n != bytes.size())
+            return make_error(ErrorKind::target,
+                              fmt::format("{:#x} (guest-physical {:#x}) is not in guest memory",
+                                          addr + done, t->physical));
+        pieces.push_back({t->physical, bytes});
+        done += bytes.size();
+    }
+    for (const Piece& p : pieces)
+        if (auto r = machine_.write_physical(p.gpa, p.bytes); !r) return r;
+    return {};
 }
 
 namespace {
@@ -164,7 +266,13 @@ Result<vcpu::HwBreakpoint> hw_breakpoint(BreakpointType type, std::uint64_t addr
 
 Result<void> MachineTarget::insert_breakpoint(BreakpointType type, std::uint64_t addr,
                                               std::uint64_t kind) {
-    if (type == BreakpointType::software) return machine_.sw_breakpoints().insert(addr, addr);
+    if (type == BreakpointType::software) {
+        auto t = memory_translation(addr);
+        if (!t) return std::unexpected(t.error());
+        if (auto r = machine_.sw_breakpoints().insert(addr, t->physical); !r) return r;
+        sw_breakpoint_gpa_[addr] = t->physical;
+        return {};
+    }
     auto bp = hw_breakpoint(type, addr, kind);
     if (!bp) return std::unexpected(bp.error());
     return machine_.insert_hw_breakpoint(*bp);
@@ -172,7 +280,15 @@ Result<void> MachineTarget::insert_breakpoint(BreakpointType type, std::uint64_t
 
 Result<void> MachineTarget::remove_breakpoint(BreakpointType type, std::uint64_t addr,
                                               std::uint64_t kind) {
-    if (type == BreakpointType::software) return machine_.sw_breakpoints().remove(addr, addr);
+    if (type == BreakpointType::software) {
+        // Removed where it was inserted: the guest may have changed its page tables since.
+        auto it = sw_breakpoint_gpa_.find(addr);
+        if (it == sw_breakpoint_gpa_.end())
+            return make_error(ErrorKind::target, fmt::format("no breakpoint at {:#x}", addr));
+        auto r = machine_.sw_breakpoints().remove(addr, it->second);
+        sw_breakpoint_gpa_.erase(it);
+        return r;
+    }
     auto bp = hw_breakpoint(type, addr, kind);
     if (!bp) return std::unexpected(bp.error());
     return machine_.remove_hw_breakpoint(*bp);
@@ -206,6 +322,7 @@ void MachineTarget::interrupt() {
 
 void MachineTarget::detach() {
     machine_.clear_breakpoints();
+    sw_breakpoint_gpa_.clear();
     machine_.discard_pending_stops();
     std::vector<vcpu::VcpuAction> all;
     for (unsigned i = 0; i < machine_.vcpu_count(); ++i) all.push_back({i, vcpu::RunMode::cont});
@@ -214,6 +331,7 @@ void MachineTarget::detach() {
 
 void MachineTarget::kill() {
     machine_.clear_breakpoints();
+    sw_breakpoint_gpa_.clear();
     machine_.shutdown();
 }
 
@@ -258,6 +376,7 @@ void MachineTarget::set_stop_sink(std::function<void(const StopEvent&)> sink) {
         sink_ = std::move(sink);
     }
     machine_.set_stop_handler([this](const vcpu::VcpuStop& s) {
+        last_stopped_vcpu_.store(s.vcpu);
         if (s.cause == vcpu::StopCause::fault && log_)
             log_(fmt::format("vCPU {} stopped: {}", s.vcpu, s.detail));
         std::lock_guard lock(sink_mutex_);

@@ -2,27 +2,33 @@
 // layers are known.  Thread ids are vCPU index + 1.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/register_bindings.hpp"
 #include "gdbstub/target.hpp"
 #include "vcpu/machine.hpp"
+#include "vcpu/x86/paging.hpp"
 
 namespace hvgdb::app {
 
 class MachineTarget final : public gdbstub::Target {
   public:
-    // Fails when a row of `arch` has no binding (a table mismatch, caught by a unit test).
-    // `log` receives one line for each fault that stops the guest (what happened).
+    // Fails when a row of a register view has no binding (a table mismatch, caught by a unit
+    // test).  `forced_view`: the view every debugger gets whatever the CPU mode (--arch);
+    // nullptr to start each debugger with the view of the mode the vCPU is in.  `log`
+    // receives one line for each fault that stops the guest (what happened).
     static Result<std::unique_ptr<MachineTarget>> create(
-        vcpu::Machine& machine, const gdbstub::arch::Arch& arch,
+        vcpu::Machine& machine, const gdbstub::arch::Arch* forced_view = nullptr,
         std::function<void(const std::string&)> log = {});
 
-    const gdbstub::arch::Arch& arch() const override { return arch_; }
+    const gdbstub::arch::Arch& arch() const override { return *view_->arch; }
     std::vector<gdbstub::ThreadId> threads() const override;
     Result<void> read_register(gdbstub::ThreadId, std::size_t regno,
                                std::span<std::uint8_t> out) override;
@@ -39,6 +45,13 @@ class MachineTarget final : public gdbstub::Target {
     void detach() override;
     void kill() override;
     void set_stop_sink(std::function<void(const gdbstub::StopEvent&)> sink) override;
+    void attached() override;
+    Result<std::string> monitor(std::string_view command) override;  // monitor.cpp
+    std::string stop_notice(const gdbstub::StopEvent& event) override;
+
+    // The register view that suits a CPU state: x86-64 for 64-bit code, i386 for 32-bit code
+    // (protected or compatibility mode), i8086 for real mode and 16-bit protected mode.
+    static const gdbstub::arch::Arch& natural_view(const vcpu::x86::SystemRegisters&);
 
     // The stop as gdb sees it (public for tests).
     static gdbstub::StopEvent to_stop_event(const vcpu::VcpuStop&);
@@ -50,19 +63,55 @@ class MachineTarget final : public gdbstub::Target {
     static std::uint64_t linear_pc(const vcpu::VcpuSnapshot&);
     static void set_linear_pc(vcpu::VcpuSnapshot&, std::uint64_t linear);
 
+    // Memory addresses (m, M, X, software breakpoints) are linear, as the guest's code uses
+    // them, and go through vCPU 0's page tables (SDM vol. 3A, chapter 4).  In physical mode
+    // they are guest-physical addresses, used as they are.  Session thread only.
+    void set_physical_memory(bool on) { physical_memory_ = on; }
+    bool physical_memory() const { return physical_memory_; }
+    // The guest-physical root table to translate with instead of CR3's (a kernel's tables
+    // while the guest is stopped in user code, say); nullopt for CR3's.
+    void set_page_table_root(std::optional<std::uint64_t> root) { page_table_root_ = root; }
+    std::optional<std::uint64_t> page_table_root() const { return page_table_root_; }
+    // Where `linear` leads through those page tables, whether or not physical mode is on.
+    Result<vcpu::x86::Translation> translate(std::uint64_t linear) const;
+
   private:
-    MachineTarget(vcpu::Machine& machine, const gdbstub::arch::Arch& arch,
-                  std::vector<const RegisterBinding*> rows,
+    // A register table and the snapshot fields its rows are bound to.
+    struct View {
+        const gdbstub::arch::Arch* arch;
+        std::vector<const RegisterBinding*> rows;  // by register number
+        std::optional<std::size_t> pc_row;         // the row gdb uses as the PC
+    };
+
+    MachineTarget(vcpu::Machine& machine, std::vector<View> views,
+                  const gdbstub::arch::Arch* forced_view,
                   std::function<void(const std::string&)> log);
     Result<unsigned> vcpu_of(gdbstub::ThreadId) const;
+    const View& view_of(const gdbstub::arch::Arch&) const;
+    // The vCPU whose mode picks the view: the one that stopped last.
+    vcpu::VcpuSnapshot reporting_snapshot() const;
+    Result<std::string> monitor_view(std::string_view argument);  // monitor.cpp
 
     vcpu::Machine& machine_;
-    const gdbstub::arch::Arch& arch_;
-    std::vector<const RegisterBinding*> rows_;  // by register number
-    std::optional<std::size_t> pc_row_;         // the row gdb uses as the PC
+    std::vector<View> views_;  // one per x86 register table
+    const View* view_;         // what the debugger sees now
+    const gdbstub::arch::Arch* forced_view_;
+    // Session thread only: the debugger follows mode changes itself (it asked for the view
+    // by mode), or was already told about this mismatch.
+    bool following_ = false;
+    const gdbstub::arch::Arch* noticed_ = nullptr;
+    std::atomic<unsigned> last_stopped_vcpu_{0};
     std::function<void(const std::string&)> log_;
     std::mutex sink_mutex_;
     std::function<void(const gdbstub::StopEvent&)> sink_;
+
+    // Memory addressing (see set_physical_memory); session thread only.
+    Result<vcpu::x86::Translation> memory_translation(std::uint64_t address) const;
+    bool physical_memory_ = false;
+    std::optional<std::uint64_t> page_table_root_;
+    // Software breakpoints by linear address -> the guest-physical address they were inserted
+    // at, so one is removed where it was even after the guest changed its page tables.
+    std::map<std::uint64_t, std::uint64_t> sw_breakpoint_gpa_;
 };
 
 }  // namespace hvgdb::app

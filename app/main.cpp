@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
@@ -82,6 +83,19 @@ int fail(const Error& e) {
     return e.kind == ErrorKind::invalid ? exit_bad_input : exit_host_failure;
 }
 
+// hvgdb.py, the gdb extension that follows CPU mode changes: next to the executable (the
+// build puts it there) or in ../share/hvgdb/ (an install).  Empty when neither has it.
+std::string gdb_extension_path() {
+    std::error_code ec;
+    std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) return {};
+    for (const auto& candidate : {exe.parent_path() / "hvgdb.py",
+                                  exe.parent_path().parent_path() / "share/hvgdb/hvgdb.py"}) {
+        if (std::filesystem::exists(candidate, ec)) return candidate.string();
+    }
+    return {};
+}
+
 int run(const app::Options& options) {
     auto image = loader::read_image_file(options.image);
     if (!image) return fail(image.error());
@@ -110,15 +124,16 @@ int run(const app::Options& options) {
     if (!machine) return fail(machine.error());
 
     app::RamMemory ram((*machine)->ram());
+    load.processor_signature = (*machine)->capabilities().processor_signature;
     auto loaded = loader::load(*image, ram, load);
     if (!loaded) return fail(loaded.error());
+    if (loaded->rom)
+        if (auto r = app::add_rom(**machine, *loaded->rom); !r) return fail(r.error());
     (*machine)->set_initial_state(0, app::initial_snapshot(loaded->cpu));
 
-    // The register view and disassembly follow the mode the image starts in.
-    const auto& arch = loaded->cpu.mode == loader::CpuMode::long64        ? gdbstub::arch::x86_64()
-                       : loaded->cpu.mode == loader::CpuMode::protected32 ? gdbstub::arch::i386()
-                                                                          : gdbstub::arch::i8086();
-    auto target = app::MachineTarget::create(**machine, arch, say);
+    // Each debugger starts with the register view of the mode the vCPU is in, unless --arch
+    // names one.
+    auto target = app::MachineTarget::create(**machine, options.view, say);
     if (!target) return fail(target.error());
     if (auto r = (*machine)->start(); !r) return fail(r.error());
 
@@ -139,7 +154,9 @@ int run(const app::Options& options) {
     say("listening on " + *bound);
     // gdb takes symbols from ELF files (plain or Multiboot).
     std::string symbols = loader::has_elf_magic(*image) ? options.image + " " : "";
-    say(fmt::format("attach with: gdb {}-ex 'target remote {}'", symbols, *bound));
+    std::string extension = gdb_extension_path();
+    if (!extension.empty()) extension = "-x " + extension + " ";
+    say(fmt::format("attach with: gdb {}{}-ex 'target remote {}'", extension, symbols, *bound));
     if (options.no_wait) {
         (*target)->resume(std::array{gdbstub::ThreadAction{}});
     } else {

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "gdbstub/arch/x86.hpp"
+
 namespace hvgdb::app {
 
 namespace {
@@ -90,20 +92,31 @@ Result<SerialSpec> parse_serial(std::string_view text) {
     return invalid(fmt::format("serial '{}' is not stdio, none or file:PATH", text));
 }
 
+Result<const gdbstub::arch::Arch*> parse_view(std::string_view text) {
+    if (text == "auto") return nullptr;
+    for (const gdbstub::arch::Arch* arch :
+         {&gdbstub::arch::x86_64(), &gdbstub::arch::i386(), &gdbstub::arch::i8086()})
+        if (arch->name == text) return arch;
+    return invalid(fmt::format("arch '{}' is not auto, x86-64, i386 or i8086", text));
+}
+
 Result<std::optional<Options>> parse_command_line(int argc, const char* const* argv) {
     CLI::App cli{"hvgdb: run a bare-metal x86 image on KVM and debug it with gdb or lldb"};
     cli.set_version_flag("--version", "hvgdb 0.1.0");
     Options o;
     std::string gdb = "127.0.0.1:1234", memory = "128M", format = "auto", mode, serial = "stdio";
+    std::string view = "auto";
     std::string load_addr, entry;
     std::vector<std::string> modules;
     cli.add_option("IMAGE", o.image,
-                   "ELF32/ELF64 file, boot sector (ends 55AA) or raw binary (with --load-addr)")
+                   "ELF32/ELF64 file, boot sector (ends 55AA), raw binary (with --load-addr) or "
+                   "firmware ROM (with --format firmware)")
         ->required();
     cli.add_option("--gdb", gdb, "where to listen for the debugger, HOST:PORT (port 0: any)")
         ->capture_default_str();
     cli.add_option("--memory", memory, "guest RAM size (K, M or G)")->capture_default_str();
-    cli.add_option("--format", format, "image format: auto, elf, multiboot, bootsector or raw")
+    cli.add_option("--format", format,
+                   "image format: auto, elf, multiboot, bootsector, raw or firmware")
         ->capture_default_str();
     cli.add_option("--load-addr", load_addr, "raw images: guest-physical load address");
     cli.add_option("--entry", entry, "first instruction's address (overrides the image's)");
@@ -114,6 +127,9 @@ Result<std::optional<Options>> parse_command_line(int argc, const char* const* a
                    "Multiboot kernels: a module, \"PATH[ ARGS]\" (repeat for more, in order)")
         ->take_all();
     cli.add_option("--serial", serial, "guest console: stdio, none or file:PATH")
+        ->capture_default_str();
+    cli.add_option("--arch", view,
+                   "gdb's register view: auto (the CPU mode at each attach), x86-64, i386 or i8086")
         ->capture_default_str();
     cli.add_flag("--no-wait", o.no_wait,
                  "run at once instead of stopping at the first instruction");
@@ -160,6 +176,9 @@ Result<std::optional<Options>> parse_command_line(int argc, const char* const* a
         if (!spec) return std::unexpected(spec.error());
         o.modules.push_back(*spec);
     }
+    auto v = parse_view(view);
+    if (!v) return std::unexpected(v.error());
+    o.view = *v;
     auto s = parse_serial(serial);
     if (!s) return std::unexpected(s.error());
     o.serial = *s;

@@ -1,5 +1,5 @@
 // hvgdb's command line: the options as values, and the small parsers behind them.
-// Depends on common/ and loader/ (for the format and mode names).
+// Depends on common/, loader/ (format and mode names) and gdbstub/arch (register views).
 #pragma once
 
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "gdbstub/arch/arch.hpp"
 #include "loader/loader.hpp"
 
 namespace hvgdb::app {
@@ -37,6 +38,7 @@ struct Options {
     std::uint64_t memory_bytes = 128ull << 20;
     loader::LoadOptions load;
     SerialSpec serial;
+    const gdbstub::arch::Arch* view = nullptr;  // --arch; nullptr follows the CPU mode
     bool no_wait = false;
     bool log_packets = false;
 };
@@ -49,6 +51,8 @@ Result<Endpoint> parse_endpoint(std::string_view);
 Result<ModuleSpec> parse_module(std::string_view);
 // "stdio", "none" or "file:PATH".
 Result<SerialSpec> parse_serial(std::string_view);
+// "auto" (nullptr), "x86-64", "i386" or "i8086": the register view gdb gets.
+Result<const gdbstub::arch::Arch*> parse_view(std::string_view);
 // A number in decimal or 0x-prefixed hex, 64-bit.
 Result<std::uint64_t> parse_address(std::string_view);
 

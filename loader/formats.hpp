@@ -19,6 +19,11 @@ bool has_boot_signature(std::span<const std::uint8_t> image);
 Result<LoadedImage> load_boot_sector(std::span<const std::uint8_t> image, GuestMemory& memory,
                                      const LoadOptions& options);
 
+// A firmware ROM image mapped to end at 4 GiB (its last 128 KiB also below 1 MiB), started
+// in the processor's reset state at the reset vector.
+Result<LoadedImage> load_firmware(std::span<const std::uint8_t> image, GuestMemory& memory,
+                                  const LoadOptions& options);
+
 // Bytes at options.load_addr, started in options.mode (real by default).
 Result<LoadedImage> load_raw(std::span<const std::uint8_t> image, GuestMemory& memory,
                              const LoadOptions& options);

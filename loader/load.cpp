@@ -27,6 +27,8 @@ std::string_view cpu_mode_note(Format format) {
             return "ELF64 starts in long mode, ELF32 in protected";
         case Format::multiboot:
             return "Multiboot kernels start in protected mode";
+        case Format::firmware:
+            return "firmware starts in real mode at the reset vector";
         default:
             return "it starts in real mode";
     }
@@ -40,6 +42,8 @@ std::string_view format_noun(Format format) {
             return "a Multiboot kernel";
         case Format::raw:
             return "a raw image";
+        case Format::firmware:
+            return "a firmware image";
         default:
             return "a boot sector";
     }
@@ -53,6 +57,10 @@ Result<void> check_options(Format format, const LoadOptions& options) {
                        format_noun(format));
     if (format == Format::raw) return {};
     const std::string_view name = format_noun(format);
+    if (format == Format::firmware && options.entry)
+        return invalid(
+            "--entry does not apply to a firmware image: the CPU starts at the reset vector "
+            "F000:FFF0 (linear 0xfffffff0)");
     if (options.load_addr)
         return invalid(
             "--load-addr applies only to raw images, and this is {} (use --format raw "
@@ -86,6 +94,8 @@ Result<LoadedImage> load(std::span<const std::uint8_t> image, GuestMemory& memor
             return load_raw(image, memory, options);
         case Format::multiboot:
             return load_multiboot(image, memory, options);
+        case Format::firmware:
+            return load_firmware(image, memory, options);
         case Format::automatic:
             break;
     }

@@ -22,13 +22,14 @@ class GuestMemory {
     virtual Result<void> fill(std::uint64_t gpa, std::uint8_t value, std::uint64_t length) = 0;
 };
 
-enum class Format { automatic, elf, boot_sector, raw, multiboot };
+enum class Format { automatic, elf, boot_sector, raw, multiboot, firmware };
 enum class CpuMode { real, protected32, long64 };
 
 std::string_view to_string(Format);
 std::string_view to_string(CpuMode);
-Result<Format> parse_format(std::string_view);  // "auto", "elf", "bootsector", "raw", "multiboot"
-Result<CpuMode> parse_mode(std::string_view);   // "real", "protected", "long"
+// "auto", "elf", "bootsector", "raw", "multiboot", "firmware"
+Result<Format> parse_format(std::string_view);
+Result<CpuMode> parse_mode(std::string_view);  // "real", "protected", "long"
 
 // A Multiboot boot module: the bytes the kernel finds in memory, and its string (conventionally
 // the module's file name followed by its arguments).
@@ -46,13 +47,17 @@ struct LoadOptions {
     std::string cmdline;          // multiboot: the kernel's command line, passed verbatim (by
                                   // convention the kernel's name followed by its arguments)
     std::vector<Module> modules;  // multiboot: boot modules, in order
+    // firmware: EDX after RESET, the processor signature (CPUID leaf 1 EAX) of the machine's
+    // CPU.  Family 6, model 0, stepping 0 unless the machine says otherwise.
+    std::uint32_t processor_signature = 0x600;
 };
 // Option rules (load() enforces them with ErrorKind::invalid):
 // - automatic format: a valid Multiboot 1 or 2 header -> multiboot (even when the file is also
 //   ELF; --format elf loads such a kernel as plain ELF); else ELF magic -> elf; else a load
-//   address -> raw; else bytes 510-511 = 55 AA -> boot_sector; else an error.
+//   address -> raw; else bytes 510-511 = 55 AA -> boot_sector; else an error.  Firmware is
+//   never detected: only Format::firmware loads an image as firmware.
 // - load_addr and mode apply only to raw images; cmdline and modules only to Multiboot kernels;
-//   entry applies to every format.
+//   entry applies to every format except firmware, which starts at the reset vector.
 // - raw real mode: entry < 0x10000 starts at 0000:entry, else at (entry >> 4):(entry & 0xf);
 //   entry must lie below 1 MiB.
 
@@ -110,6 +115,17 @@ struct LoadedImage {
         std::uint64_t gpa, size;
     };
     std::vector<SetupRegion> setup;
+    // Read-only memory the image becomes (firmware): `bytes` (a part of the image given to
+    // load(), valid while it is) shown at each window, `size` bytes from `offset` at `gpa`.
+    // Nothing of it is in RAM; the caller maps it.
+    struct RomWindow {
+        std::uint64_t gpa, offset, size;
+    };
+    struct Rom {
+        std::span<const std::uint8_t> bytes;
+        std::vector<RomWindow> windows;
+    };
+    std::optional<Rom> rom;
 };
 
 // True when the image starts with the ELF magic 7f 45 4c 46 (plain ELF or a Multiboot

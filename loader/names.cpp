@@ -9,12 +9,13 @@
 namespace hvgdb::loader {
 namespace {
 
-constexpr std::array<std::pair<Format, std::string_view>, 5> kFormatNames{{
+constexpr std::array<std::pair<Format, std::string_view>, 6> kFormatNames{{
     {Format::automatic, "auto"},
     {Format::elf, "elf"},
     {Format::boot_sector, "bootsector"},
     {Format::raw, "raw"},
     {Format::multiboot, "multiboot"},
+    {Format::firmware, "firmware"},
 }};
 
 constexpr std::array<std::pair<CpuMode, std::string_view>, 3> kModeNames{{

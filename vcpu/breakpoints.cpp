@@ -16,42 +16,73 @@ std::uint8_t breakpoint_opcode(SwBreakpointMechanism m) {
     return m == SwBreakpointMechanism::int3 ? 0xcc : 0xf4;
 }
 
+namespace {
+std::uintptr_t key_of(const std::uint8_t* byte) {
+    return reinterpret_cast<std::uintptr_t>(byte);  // a map key only, never dereferenced
+}
+}  // namespace
+
+std::uint8_t* SwBreakpoints::byte_at(std::uint64_t gpa) const {
+    auto host = memory_.host_from(gpa);
+    return host.empty() ? nullptr : host.data();
+}
+
 Result<void> SwBreakpoints::insert(std::uint64_t linear, std::uint64_t gpa) {
     std::lock_guard lock(mutex_);
-    if (gpa >= ram_.size())
-        return make_error(ErrorKind::target, fmt::format("breakpoint at {:#x}: not in RAM", gpa));
-    if (by_gpa_.contains(gpa)) return {};  // the same breakpoint twice is one (gdb may resend Z0)
-    if (by_gpa_.size() >= max_breakpoints)
+    std::uint8_t* byte = byte_at(gpa);
+    if (!byte)
+        return make_error(ErrorKind::target,
+                          fmt::format("breakpoint at {:#x}: not in guest memory", gpa));
+    const std::uintptr_t key = key_of(byte);
+    auto old = by_linear_.find(linear);
+    if (old != by_linear_.end() && old->second == key)
+        return {};  // the same breakpoint twice is one (gdb may resend Z0)
+    auto shared = by_host_.find(key);
+    if (shared == by_host_.end() && by_host_.size() >= max_breakpoints)
         return make_error(
             ErrorKind::target,
             fmt::format("too many software breakpoints (the limit is {})", max_breakpoints));
-    by_gpa_.emplace(gpa, Entry{ram_[gpa], linear});
-    gpa_by_linear_[linear] = gpa;
+    if (old != by_linear_.end()) {  // the address now leads to another byte
+        release(old->second);
+        by_linear_.erase(old);
+    }
+    if (shared != by_host_.end()) {
+        ++shared->second.users;
+    } else {
+        by_host_.emplace(key, Entry{byte, *byte, 1});
+        *byte = breakpoint_opcode(mechanism_);
+    }
+    by_linear_[linear] = key;
     removed_linear_.erase(linear);
-    ram_[gpa] = breakpoint_opcode(mechanism_);
     return {};
 }
 
-Result<void> SwBreakpoints::remove(std::uint64_t, std::uint64_t gpa) {
+Result<void> SwBreakpoints::remove(std::uint64_t linear, std::uint64_t) {
     std::lock_guard lock(mutex_);
-    auto it = by_gpa_.find(gpa);
-    if (it == by_gpa_.end())
-        return make_error(ErrorKind::target, fmt::format("no breakpoint at {:#x}", gpa));
-    ram_[gpa] = it->second.original;
-    remember_removed(it->second.linear);
-    gpa_by_linear_.erase(it->second.linear);
-    by_gpa_.erase(it);
+    // By the linear address alone: the byte patched at insert() is the one to restore, even
+    // if the guest has since mapped the address elsewhere.
+    auto it = by_linear_.find(linear);
+    if (it == by_linear_.end())
+        return make_error(ErrorKind::target, fmt::format("no breakpoint at {:#x}", linear));
+    release(it->second);
+    by_linear_.erase(it);
+    remember_removed(linear);
     return {};
+}
+
+void SwBreakpoints::release(std::uintptr_t key) {
+    auto it = by_host_.find(key);
+    if (it == by_host_.end() || --it->second.users > 0) return;
+    *it->second.byte = it->second.original;
+    by_host_.erase(it);
 }
 
 void SwBreakpoints::remove_all() {
     std::lock_guard lock(mutex_);
-    for (const auto& [gpa, entry] : by_gpa_) {
-        ram_[gpa] = entry.original;
-        remember_removed(entry.linear);
-    }
-    by_gpa_.clear();
-    gpa_by_linear_.clear();
+    for (const auto& [key, entry] : by_host_) *entry.byte = entry.original;
+    for (const auto& [linear, key] : by_linear_) remember_removed(linear);
+    by_host_.clear();
+    by_linear_.clear();
 }
 
 void SwBreakpoints::remember_removed(std::uint64_t linear) {
@@ -63,37 +94,55 @@ void SwBreakpoints::remember_removed(std::uint64_t linear) {
 
 bool SwBreakpoints::contains_linear(std::uint64_t linear) const {
     std::lock_guard lock(mutex_);
-    return gpa_by_linear_.contains(linear);
+    return by_linear_.contains(linear);
 }
 
 bool SwBreakpoints::removed_meanwhile(std::uint64_t linear, std::uint64_t gpa) const {
     std::lock_guard lock(mutex_);
     if (!removed_linear_.contains(linear)) return false;
-    return gpa < ram_.size() && ram_[gpa] != breakpoint_opcode(mechanism_);
+    const std::uint8_t* byte = byte_at(gpa);
+    return byte && *byte != breakpoint_opcode(mechanism_);
 }
 
 Result<std::size_t> SwBreakpoints::read(std::uint64_t gpa, std::span<std::uint8_t> out) const {
-    if (gpa >= ram_.size())
-        return make_error(ErrorKind::target, fmt::format("address {:#x} is not in RAM", gpa));
-    std::size_t n = std::min<std::uint64_t>(out.size(), ram_.size() - gpa);
     std::lock_guard lock(mutex_);
-    std::memcpy(out.data(), ram_.data() + gpa, n);
-    for (auto it = by_gpa_.lower_bound(gpa); it != by_gpa_.end() && it->first < gpa + n; ++it)
-        out[it->first - gpa] = it->second.original;
-    return n;
+    std::size_t done = 0;
+    while (done < out.size()) {
+        auto host = memory_.host_from(gpa + done);  // no region reaches 2^64: no wrap here
+        if (host.empty()) break;
+        const std::size_t n = std::min<std::uint64_t>(host.size(), out.size() - done);
+        std::memcpy(out.data() + done, host.data(), n);
+        const std::uintptr_t first = key_of(host.data());
+        for (auto it = by_host_.lower_bound(first); it != by_host_.end() && it->first < first + n;
+             ++it)
+            out[done + (it->first - first)] = it->second.original;
+        done += n;
+    }
+    if (done == 0 && !out.empty())
+        return make_error(ErrorKind::target,
+                          fmt::format("address {:#x} is not in guest memory", gpa));
+    return done;
 }
 
 Result<void> SwBreakpoints::write(std::uint64_t gpa, std::span<const std::uint8_t> in) {
-    if (gpa >= ram_.size() || in.size() > ram_.size() - gpa)
-        return make_error(ErrorKind::target,
-                          fmt::format("write of {} bytes at {:#x} leaves RAM", in.size(), gpa));
+    if (!memory_.covers(gpa, in.size()))
+        return make_error(
+            ErrorKind::target,
+            fmt::format("write of {} bytes at {:#x} leaves guest memory", in.size(), gpa));
     std::lock_guard lock(mutex_);
-    std::memcpy(ram_.data() + gpa, in.data(), in.size());
-    std::uint8_t opcode = breakpoint_opcode(mechanism_);
-    for (auto it = by_gpa_.lower_bound(gpa); it != by_gpa_.end() && it->first < gpa + in.size();
-         ++it) {
-        it->second.original = in[it->first - gpa];
-        ram_[it->first] = opcode;
+    const std::uint8_t opcode = breakpoint_opcode(mechanism_);
+    std::size_t done = 0;
+    while (done < in.size()) {
+        auto host = memory_.host_from(gpa + done);
+        const std::size_t n = std::min<std::uint64_t>(host.size(), in.size() - done);
+        std::memcpy(host.data(), in.data() + done, n);
+        const std::uintptr_t first = key_of(host.data());
+        for (auto it = by_host_.lower_bound(first); it != by_host_.end() && it->first < first + n;
+             ++it) {
+            it->second.original = in[done + (it->first - first)];
+            *it->second.byte = opcode;
+        }
+        done += n;
     }
     return {};
 }

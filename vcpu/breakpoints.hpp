@@ -1,6 +1,6 @@
 // Software breakpoints as the host allows them: which one-byte instruction is patched into
 // guest memory, and the table of original bytes that memory reads and writes go through.
-// Depends on std and common/.
+// Depends on std, common/ and vcpu/physical_memory.hpp.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "common/error.hpp"
+#include "vcpu/physical_memory.hpp"
 
 namespace hvgdb::vcpu {
 
@@ -28,19 +29,27 @@ enum class SwBreakpointMechanism {
 std::string_view to_string(SwBreakpointMechanism);
 std::uint8_t breakpoint_opcode(SwBreakpointMechanism);
 
-// Inserted breakpoints keyed by guest-physical address, with the byte they replaced and the
-// linear address the debugger asked for.  Guest RAM is [ram.data(), +size) at GPA 0.
+// Inserted breakpoints keyed by the host byte they patch (so a breakpoint shows through every
+// guest-physical window onto that byte, e.g. both addresses of a firmware ROM), with the byte
+// they replaced and the linear addresses the debugger asked for.  Read-only memory is patched
+// too: the guest cannot write it, hvgdb can.
 class SwBreakpoints {
   public:
     // More than this many is refused: each costs a table entry and gdb never needs so many.
     static constexpr std::size_t max_breakpoints = 65536;
 
-    SwBreakpoints(std::span<std::uint8_t> ram, SwBreakpointMechanism mechanism)
-        : ram_(ram), mechanism_(mechanism) {}
+    // `memory` must outlive the table and not change while breakpoints are inserted.
+    SwBreakpoints(const PhysicalMemory& memory, SwBreakpointMechanism mechanism)
+        : memory_(memory), mechanism_(mechanism) {}
+    SwBreakpoints(PhysicalMemory&&, SwBreakpointMechanism) = delete;
 
     SwBreakpointMechanism mechanism() const { return mechanism_; }
 
+    // A breakpoint at `linear`, which the guest reaches at `gpa`.  Two linear addresses on
+    // one byte share its patch; inserting a linear address again moves it to `gpa`.
     Result<void> insert(std::uint64_t linear, std::uint64_t gpa);
+    // Removes the breakpoint at `linear`: the byte it patched gets its original back when no
+    // other breakpoint shares it.  `gpa` is not needed (kept for symmetry with insert).
     Result<void> remove(std::uint64_t linear, std::uint64_t gpa);
     void remove_all();  // original bytes restored
     bool contains_linear(std::uint64_t linear) const;
@@ -51,21 +60,28 @@ class SwBreakpoints {
     bool removed_meanwhile(std::uint64_t linear, std::uint64_t gpa) const;
 
     // Memory as the guest wrote it: breakpoint bytes read as the originals, and writes
-    // over a breakpoint update the original while the breakpoint stays inserted.
+    // over a breakpoint update the original while the breakpoint stays inserted.  A read
+    // goes on across adjacent regions and stops short at a gap (an error when it starts in
+    // one); a write must lie wholly in memory, ROM included.
     Result<std::size_t> read(std::uint64_t gpa, std::span<std::uint8_t> out) const;
     Result<void> write(std::uint64_t gpa, std::span<const std::uint8_t> in);
 
   private:
-    void remember_removed(std::uint64_t linear);  // under mutex_
+    // Under mutex_.
+    void remember_removed(std::uint64_t linear);
+    void release(std::uintptr_t key);  // one breakpoint less on that byte
+    std::uint8_t* byte_at(std::uint64_t gpa) const;
+
     struct Entry {
+        std::uint8_t* byte;  // the patched host byte
         std::uint8_t original;
-        std::uint64_t linear;
+        unsigned users;  // linear addresses that share the patch
     };
-    std::span<std::uint8_t> ram_;
+    const PhysicalMemory& memory_;
     SwBreakpointMechanism mechanism_;
-    std::map<std::uint64_t, Entry> by_gpa_;
-    std::map<std::uint64_t, std::uint64_t> gpa_by_linear_;  // trap address -> entry
-    std::set<std::uint64_t> removed_linear_;  // removed, possibly still being trapped on
+    std::map<std::uintptr_t, Entry> by_host_;            // keyed by the host byte's address
+    std::map<std::uint64_t, std::uintptr_t> by_linear_;  // trap address -> entry
+    std::set<std::uint64_t> removed_linear_;             // removed, possibly still being trapped on
     mutable std::mutex mutex_;
 };
 

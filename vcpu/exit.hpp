@@ -41,6 +41,7 @@ struct Shutdown {};  // triple fault
 struct InternalError {
     std::uint32_t suberror;
     std::string detail;
+    bool emulation = false;  // the hypervisor could not emulate an instruction of the guest's
 };
 struct EntryFailed {
     std::uint64_t reason;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -40,13 +41,68 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
         return errno_error(fmt::format("mmap {} bytes of guest RAM", config.ram_bytes));
     auto impl = std::make_unique<Impl>(
         std::move(*vm), std::span(static_cast<std::uint8_t*>(p), config.ram_bytes), config);
-    if (auto r = impl->vm->map(impl->ram, 0, MemoryPermissions::read_write_execute); !r)
-        return std::unexpected(r.error());
+    if (auto r = impl->map_memory(); !r) return std::unexpected(r.error());
     return std::unique_ptr<Machine>(new Machine(std::move(impl)));
+}
+
+Result<void> Machine::Impl::map_memory() {
+    // A new layout replaces the old one slot by slot: KVM refuses overlapping slots, and
+    // nothing runs yet that could see the moment in between.
+    for (const auto& r : mapped)
+        if (auto u = vm->unmap(r.gpa, r.host.size()); !u) return u;
+    mapped.clear();
+    for (const auto& r : memory.regions()) {
+        if (auto m = vm->map(r.host, r.gpa, r.guest); !m) return m;
+        mapped.push_back(r);
+    }
+    return {};
 }
 
 std::span<std::uint8_t> Machine::ram() {
     return impl_->ram;
+}
+
+Result<void> Machine::add_rom(std::span<const std::uint8_t> contents,
+                              std::span<const RomWindow> windows) {
+    constexpr std::uint64_t page = 4096;
+    {
+        std::lock_guard lock(impl_->mutex);
+        if (impl_->started)
+            return make_error(ErrorKind::invalid, "ROM is added before the machine starts");
+    }
+    if (contents.empty()) return make_error(ErrorKind::invalid, "a ROM of 0 bytes");
+    if (windows.empty()) return make_error(ErrorKind::invalid, "a ROM without a window");
+    const std::uint64_t size = (contents.size() + page - 1) / page * page;
+    for (const auto& w : windows) {
+        if (w.size == 0 || w.gpa % page || w.offset % page || w.size % page)
+            return make_error(ErrorKind::invalid,
+                              fmt::format("ROM window at {:#x} ({:#x} bytes from offset {:#x}) "
+                                          "is not made of whole 4 KiB pages",
+                                          w.gpa, w.size, w.offset));
+        if (w.offset > size || w.size > size - w.offset)
+            return make_error(
+                ErrorKind::invalid,
+                fmt::format("ROM window at {:#x} reaches past the ROM's {:#x} bytes", w.gpa, size));
+    }
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return errno_error(fmt::format("mmap {} bytes of ROM", size));
+    std::span<std::uint8_t> host(static_cast<std::uint8_t*>(p), size);
+    impl_->roms.push_back(host);  // owned from here on, whatever happens below
+    std::memcpy(host.data(), contents.data(), contents.size());
+    std::memset(host.data() + contents.size(), 0xff, size - contents.size());  // erased flash
+
+    std::vector<MemoryRegion> all = impl_->rom_windows;
+    for (const auto& w : windows)
+        all.push_back({w.gpa, host.subspan(w.offset, w.size), MemoryPermissions::read_execute});
+    auto layout = overlay_ram(impl_->ram, all);
+    if (!layout) return std::unexpected(layout.error());
+    impl_->rom_windows = std::move(all);
+    impl_->memory = std::move(*layout);
+    return impl_->map_memory();
+}
+
+std::span<const MemoryRegion> Machine::memory_map() const {
+    return impl_->memory.regions();
 }
 unsigned Machine::vcpu_count() const {
     return static_cast<unsigned>(impl_->vcpus.size());
@@ -78,10 +134,8 @@ VcpuSnapshot Machine::snapshot(unsigned id) const {
     return impl_->vcpus.at(id)->snapshot;
 }
 
-void Machine::write_snapshot(unsigned id, const VcpuSnapshot& s) {
-    std::lock_guard lock(impl_->mutex);
-    impl_->vcpus.at(id)->snapshot = s;
-    impl_->vcpus.at(id)->snapshot_dirty = true;
+Result<void> Machine::write_snapshot(unsigned id, const VcpuSnapshot& s) {
+    return impl_->write_snapshot(id, s);
 }
 
 Result<std::size_t> Machine::read_physical(std::uint64_t gpa, std::span<std::uint8_t> out) const {

@@ -1,6 +1,7 @@
-// The machine: guest RAM at GPA 0, one thread per vCPU that alone touches its Vcpu, the
-// port bus, debug state, and all-stop run control.  Other threads talk to vCPU threads by
-// messages (resume, stop) and read the register snapshot each vCPU publishes when it stops.
+// The machine: guest RAM at GPA 0 (and ROM, e.g. firmware, where asked), one thread per vCPU
+// that alone touches its Vcpu, the port bus, debug state, and all-stop run control.  Other
+// threads talk to vCPU threads by messages (resume, stop) and read the register snapshot each
+// vCPU publishes when it stops.
 #pragma once
 
 #include <array>
@@ -23,6 +24,9 @@ struct VcpuSnapshot {
     x86::Registers regs;
     x86::SystemRegisters sregs;
     x86::FpuState fpu;
+    x86::DebugRegisters debug;
+    x86::ModelSpecificRegisters msrs;
+    bool operator==(const VcpuSnapshot&) const = default;
 };
 
 enum class StopCause {
@@ -72,6 +76,14 @@ struct MachineConfig {
     bool data_breakpoints = true;
 };
 
+// One place where a ROM shows: `size` bytes from `offset` in the ROM appear at guest-physical
+// `gpa`.  All three are multiples of 4 KiB (a KVM memory slot's granularity).
+struct RomWindow {
+    std::uint64_t gpa = 0;
+    std::uint64_t offset = 0;
+    std::uint64_t size = 0;
+};
+
 class Machine {
   public:
     static Result<std::unique_ptr<Machine>> create(const MachineConfig&);
@@ -79,7 +91,18 @@ class Machine {
     Machine(const Machine&) = delete;
     Machine& operator=(const Machine&) = delete;
 
+    // All of RAM, including any part a ROM window hides from the guest.
     std::span<std::uint8_t> ram();
+    // Before start(): read-only memory holding a copy of `contents` (padded with 0xff to whole
+    // pages), shown at each of `windows`.  The windows of all ROMs must not overlap; where one
+    // lies over RAM it hides that RAM from the guest (as a PC shows its firmware at the top of
+    // conventional memory).  The guest's writes to ROM exit as MMIO writes and are dropped;
+    // the debugger's writes (and software breakpoints) change the ROM.  ErrorKind::invalid
+    // for windows that break these rules.
+    Result<void> add_rom(std::span<const std::uint8_t> contents,
+                         std::span<const RomWindow> windows);
+    // What the guest sees, RAM and ROM windows, sorted by address.
+    std::span<const MemoryRegion> memory_map() const;
     unsigned vcpu_count() const;
     const HostCapabilities& capabilities() const;
 
@@ -90,12 +113,15 @@ class Machine {
     // Where stops are reported, from a vCPU thread, once every vCPU has left the guest.
     void set_stop_handler(std::function<void(const VcpuStop&)>);
 
-    // Registers: the snapshot published at the last stop.  Writes are staged and applied on
-    // the vCPU's thread before it runs again.  Only while stopped.
+    // Registers: the snapshot published at the last stop.  Only while stopped.  A write is
+    // applied at once on the vCPU's thread (what differs from the snapshot, no more) and the
+    // snapshot re-read; when the hypervisor refuses it (an inconsistent CR0, a read-only
+    // MSR changed), ErrorKind::target and the vCPU keeps its state.  Before start() the
+    // write is only staged, like set_initial_state.
     VcpuSnapshot snapshot(unsigned id) const;
-    void write_snapshot(unsigned id, const VcpuSnapshot&);
+    Result<void> write_snapshot(unsigned id, const VcpuSnapshot&);
 
-    // Guest-physical memory from any thread, through the breakpoint table.
+    // Guest-physical memory (RAM and ROM) from any thread, through the breakpoint table.
     Result<std::size_t> read_physical(std::uint64_t gpa, std::span<std::uint8_t> out) const;
     Result<void> write_physical(std::uint64_t gpa, std::span<const std::uint8_t> in);
     SwBreakpoints& sw_breakpoints();

@@ -3,9 +3,13 @@
 #include "vcpu/vcpu_loop.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <vector>
 
 #include <fmt/format.h>
+
+#include "vcpu/faults.hpp"
 
 namespace hvgdb::vcpu {
 
@@ -31,6 +35,15 @@ Result<std::uint64_t> next_instruction(Vcpu& vcpu) {
     return x86::code_linear_address(*sregs, regs->rip);
 }
 
+// The MSRs of x86::msr_fields.  One the host will not read keeps the value it has in `msrs`.
+void read_msrs(Vcpu& vcpu, x86::ModelSpecificRegisters& msrs) {
+    std::array<x86::MsrEntry, std::size(x86::msr_fields)> list;
+    for (std::size_t i = 0; i < list.size(); ++i)
+        list[i] = {x86::msr_fields[i].index, msrs.*x86::msr_fields[i].field};
+    (void)vcpu.get_msrs(list);  // the entries it could read are filled either way
+    for (std::size_t i = 0; i < list.size(); ++i) msrs.*x86::msr_fields[i].field = list[i].value;
+}
+
 Result<VcpuSnapshot> take_snapshot(Vcpu& vcpu) {
     auto regs = vcpu.get_registers();
     if (!regs) return std::unexpected(regs.error());
@@ -38,14 +51,68 @@ Result<VcpuSnapshot> take_snapshot(Vcpu& vcpu) {
     if (!sregs) return std::unexpected(sregs.error());
     auto fpu = vcpu.get_fpu();
     if (!fpu) return std::unexpected(fpu.error());
-    return VcpuSnapshot{*regs, *sregs, *fpu};
+    VcpuSnapshot s{*regs, *sregs, *fpu, {}, {}};
+    // Debug registers and MSRs are shown as far as the host lets us read them; the guest runs
+    // and is debugged without them.
+    if (auto debug = vcpu.get_debug_registers()) s.debug = *debug;
+    read_msrs(vcpu, s.msrs);
+    return s;
 }
 
+// The initial state: what a loader sets (debug registers and MSRs keep their reset values).
 Result<void> load_snapshot(Vcpu& vcpu, const VcpuSnapshot& s) {
     // System registers first: KVM derives the mode that RIP and RFLAGS are checked against.
     if (auto r = vcpu.set_system_registers(s.sregs); !r) return r;
     if (auto r = vcpu.set_registers(s.regs); !r) return r;
     return vcpu.set_fpu(s.fpu);
+}
+
+// The MSRs that differ between `from` and `to`, set to their values in `to`; nothing is
+// written when one of them is read-only.
+Result<void> set_changed_msrs(Vcpu& vcpu, const VcpuSnapshot& to, const VcpuSnapshot& from) {
+    std::vector<x86::MsrEntry> changed;
+    for (const x86::MsrField& f : x86::msr_fields) {
+        if (to.msrs.*f.field == from.msrs.*f.field) continue;
+        if (!f.writable)
+            return make_error(ErrorKind::target, fmt::format("MSR {:#x} is read-only", f.index));
+        changed.push_back({f.index, to.msrs.*f.field});
+    }
+    return vcpu.set_msrs(changed);
+}
+
+// One part of the vCPU state as the hypervisor sets it, for writes that change only some.
+struct StatePart {
+    bool (*differs)(const VcpuSnapshot&, const VcpuSnapshot&);
+    Result<void> (*apply)(Vcpu&, const VcpuSnapshot& to, const VcpuSnapshot& from);
+};
+using S = const VcpuSnapshot&;
+constexpr StatePart state_parts[] = {
+    // System registers first, as in load_snapshot.
+    {[](S a, S b) { return a.sregs != b.sregs; },
+     [](Vcpu& v, S to, S) { return v.set_system_registers(to.sregs); }},
+    {[](S a, S b) { return a.regs != b.regs; },
+     [](Vcpu& v, S to, S) { return v.set_registers(to.regs); }},
+    {[](S a, S b) { return a.fpu != b.fpu; }, [](Vcpu& v, S to, S) { return v.set_fpu(to.fpu); }},
+    {[](S a, S b) { return a.debug != b.debug; },
+     [](Vcpu& v, S to, S) { return v.set_debug_registers(to.debug); }},
+    {[](S a, S b) { return a.msrs != b.msrs; }, set_changed_msrs},
+};
+
+// Takes the vCPU from `from` (its current state) to `to`, setting only the parts that differ.
+// When the hypervisor refuses one, the parts already set go back to `from`: a refused write
+// leaves the vCPU as it was.
+Result<void> apply_changes(Vcpu& vcpu, const VcpuSnapshot& from, const VcpuSnapshot& to) {
+    for (std::size_t i = 0; i < std::size(state_parts); ++i) {
+        if (!state_parts[i].differs(from, to)) continue;
+        auto r = state_parts[i].apply(vcpu, to, from);
+        if (r) continue;
+        for (std::size_t j = 0; j <= i; ++j)
+            if (state_parts[j].differs(from, to)) (void)state_parts[j].apply(vcpu, from, to);
+        Error e = r.error();
+        e.kind = ErrorKind::target;  // the debugger's write is refused, the machine goes on
+        return std::unexpected(e);
+    }
+    return {};
 }
 
 VcpuStop stop_of(unsigned id, StopCause cause, std::uint64_t address = 0) {
@@ -75,14 +142,32 @@ VcpuStop watchpoint(unsigned id, const HwBreakpoint& bp) {
     return s;
 }
 
+// The stop for an exit the vCPU cannot go on from, in words that say where it happened.
+VcpuStop fault_stop(Vcpu& vcpu, unsigned id, const Exit& exit, const PhysicalMemory& memory) {
+    auto regs = vcpu.get_registers();
+    auto sregs = vcpu.get_system_registers();
+    if (!regs || !sregs)
+        return fault(id, "a fault stopped the vCPU, and its registers cannot be read: " +
+                             (regs ? sregs.error() : regs.error()).message());
+    auto report = describe_fault(exit, *regs, *sregs, memory);
+    if (!report) return fault(id, "a fault stopped the vCPU");
+    return fault(id, std::move(report->text), report->kind);
+}
+
+// Whether the debugger left the CPU state as the fault did (memory aside).
+bool same_cpu_state(const VcpuSnapshot& a, const VcpuSnapshot& b) {
+    return a.regs == b.regs && a.sregs == b.sregs && a.fpu == b.fpu;
+}
+
 }  // namespace
 
 Machine::Impl::Impl(std::unique_ptr<Vm> vm_, std::span<std::uint8_t> ram_,
                     const MachineConfig& config)
     : vm(std::move(vm_)),
       ram(ram_),
+      memory(ram_),
       ports(make_pc_port_bus(config.console)),
-      breakpoints(ram_, config.mechanism),
+      breakpoints(memory, config.mechanism),
       data_breakpoints(config.data_breakpoints) {
     for (unsigned i = 0; i < config.cpus; ++i) {
         vcpus.push_back(std::make_unique<VcpuThread>());
@@ -94,6 +179,7 @@ Machine::Impl::~Impl() {
     shutdown();
     vm.reset();  // slots go before the memory behind them
     ::munmap(ram.data(), ram.size());
+    for (auto rom : roms) ::munmap(rom.data(), rom.size());
 }
 
 Result<void> Machine::Impl::start() {
@@ -183,6 +269,23 @@ void Machine::Impl::thread_main(VcpuThread& self) {
     // The last stop was this vCPU's instruction breakpoint at this address.
     bool hw_breakpoint_hit = false;
     std::uint64_t hw_breakpoint_address = 0;
+    // A fault (triple fault, internal error, failed entry) stopped the vCPU in this state.  It
+    // does not enter the guest again from there: it would fault again, or run on from a state
+    // the hardware leaves undefined.  Resuming reports the same fault again, until the
+    // debugger changes the registers; then the vCPU runs from what it set.
+    struct StuckFault {
+        VcpuStop stop;
+        VcpuSnapshot state;
+    };
+    std::optional<StuckFault> stuck;
+    auto finish = [&](VcpuStop stop) {
+        std::optional<VcpuStop> sticks;
+        if (stop.cause == StopCause::fault && stop.fault != FaultKind::host_error) sticks = stop;
+        finish_stop(vcpu, self, std::move(stop));
+        if (!sticks) return;
+        std::lock_guard lock(mutex);  // the snapshot finish_stop published
+        stuck = StuckFault{std::move(*sticks), self.snapshot};
+    };
     for (;;) {
         VcpuThread::Command command;
         std::optional<VcpuSnapshot> staged;
@@ -201,6 +304,10 @@ void Machine::Impl::thread_main(VcpuThread& self) {
             self.kick.reset();
             return;
         }
+        if (command == VcpuThread::Command::write) {
+            apply_write(vcpu, self);
+            continue;
+        }
         const bool step = command == VcpuThread::Command::step;
 
         if (staged) {
@@ -209,6 +316,20 @@ void Machine::Impl::thread_main(VcpuThread& self) {
                             fault(self.id, "cannot load registers: " + r.error().message()));
                 continue;
             }
+        }
+        if (stuck) {
+            VcpuSnapshot now;
+            {
+                std::lock_guard lock(mutex);
+                now = self.snapshot;
+            }
+            if (same_cpu_state(now, stuck->state)) {
+                VcpuStop again = stuck->stop;
+                again.detail = repeated_fault_text(stuck->stop.detail);
+                finish_stop(vcpu, self, std::move(again));
+                continue;
+            }
+            stuck.reset();
         }
         if (hw_breakpoint_hit) {
             // Resuming at the instruction breakpoint that just hit would hit it again at once.
@@ -231,7 +352,7 @@ void Machine::Impl::thread_main(VcpuThread& self) {
                 if (first.cause != StopCause::step || step) {
                     // Stopped before the instruction ran (Ctrl-C): still at the breakpoint.
                     hw_breakpoint_hit = first.cause == StopCause::interrupted;
-                    finish_stop(vcpu, self, std::move(first));
+                    finish(std::move(first));
                     continue;
                 }
             }
@@ -244,7 +365,7 @@ void Machine::Impl::thread_main(VcpuThread& self) {
         VcpuStop stop = run_until_stop(vcpu, self, step, false);
         hw_breakpoint_hit = stop.cause == StopCause::hw_breakpoint;
         hw_breakpoint_address = stop.address;
-        finish_stop(vcpu, self, std::move(stop));
+        finish(std::move(stop));
     }
 }
 
@@ -256,6 +377,55 @@ void Machine::Impl::finish_stop(Vcpu& vcpu, VcpuThread& self, VcpuStop stop) {
         stop = fault(self.id, "cannot read registers: " + snap.error().message());
     }
     publish_stop(self, std::move(stop));
+}
+
+void Machine::Impl::apply_write(Vcpu& vcpu, VcpuThread& self) {
+    VcpuSnapshot before, after;
+    {
+        std::lock_guard lock(mutex);
+        before = self.snapshot;
+        after = std::move(*self.write_request);
+        self.write_request.reset();
+    }
+    Result<void> result = apply_changes(vcpu, before, after);
+    // Publish what the vCPU holds now, which may differ from what was asked (KVM sets
+    // CR0.ET and EFER.LMA itself, for one).  The TSC stays the one read at the stop, so that
+    // writing back every register unchanged (gdb's 'G') does not see a read-only row move.
+    auto fresh = take_snapshot(vcpu);
+    if (fresh)
+        fresh->msrs.tsc = before.msrs.tsc;
+    else if (result)
+        result = make_error(ErrorKind::target,
+                            "cannot read registers after a write: " + fresh.error().message());
+    {
+        std::lock_guard lock(mutex);
+        if (fresh) self.snapshot = *fresh;
+        self.write_result = std::move(result);
+    }
+    self.write_done.notify_all();
+}
+
+Result<void> Machine::Impl::write_snapshot(unsigned id, const VcpuSnapshot& s) {
+    std::unique_lock lock(mutex);
+    VcpuThread& v = *vcpus.at(id);
+    if (shut_down) return make_error(ErrorKind::target, "the machine has shut down");
+    if (!v.kick) {  // the thread has not loaded its initial state yet: stage it
+        v.snapshot = s;
+        v.snapshot_dirty = true;
+        return {};
+    }
+    if (v.running) return make_error(ErrorKind::target, fmt::format("vCPU {} is running", id));
+    if (std::this_thread::get_id() == v.thread.get_id())  // it would wait for itself
+        return make_error(ErrorKind::target, "a vCPU thread cannot write its own registers");
+    v.write_request = s;
+    v.write_result.reset();
+    v.command = VcpuThread::Command::write;
+    v.wake.notify_all();
+    v.write_done.wait(lock, [&] { return v.write_result.has_value() || shut_down; });
+    if (!v.write_result) return make_error(ErrorKind::target, "the machine has shut down");
+    Result<void> result = std::move(*v.write_result);
+    v.write_result.reset();
+    return result;
 }
 
 VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step,
@@ -340,13 +510,10 @@ VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step,
             return stop_of(id, StopCause::interrupted);
         } else if (std::holds_alternative<Kicked>(*exit)) {
             continue;  // the loop head checks why
-        } else if (std::holds_alternative<Shutdown>(*exit)) {
-            return fault(id, "triple fault (the guest shut down)", FaultKind::triple_fault);
-        } else if (auto* err = std::get_if<InternalError>(&*exit)) {
-            return fault(id, err->detail, FaultKind::internal_error);
-        } else if (auto* failed = std::get_if<EntryFailed>(&*exit)) {
-            return fault(id, fmt::format("VM entry failed (hardware reason {:#x})", failed->reason),
-                         FaultKind::entry_failed);
+        } else if (std::holds_alternative<Shutdown>(*exit) ||
+                   std::holds_alternative<InternalError>(*exit) ||
+                   std::holds_alternative<EntryFailed>(*exit)) {
+            return fault_stop(vcpu, id, *exit, memory);
         } else if (auto* unknown = std::get_if<UnknownExit>(&*exit)) {
             return fault(id, fmt::format("unexpected KVM exit {}", unknown->reason));
         }
@@ -433,6 +600,7 @@ void Machine::Impl::shutdown() {
             v->command = VcpuThread::Command::quit;
             v->stop_requested = true;
             v->wake.notify_all();
+            v->write_done.notify_all();
             if (v->kick) v->kick->kick();
         }
     }

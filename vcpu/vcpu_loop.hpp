@@ -17,7 +17,7 @@ namespace hvgdb::vcpu {
 
 // One vCPU's thread and the messages it takes.  Fields are guarded by Machine::Impl::mutex.
 struct VcpuThread {
-    enum class Command { none, run, step, quit };
+    enum class Command { none, run, step, write, quit };
 
     unsigned id = 0;
     std::thread thread;
@@ -29,6 +29,9 @@ struct VcpuThread {
     std::optional<DebugControl> applied_debug;  // vCPU thread only: what KVM has now
     VcpuSnapshot snapshot;                      // published at each stop
     bool snapshot_dirty = false;                // staged writes to apply before running
+    std::optional<VcpuSnapshot> write_request;  // Command::write: the state to apply now
+    std::optional<Result<void>> write_result;   // and how that went, for write_snapshot
+    std::condition_variable write_done;
     std::condition_variable wake;
 };
 
@@ -40,6 +43,7 @@ struct Machine::Impl {
     void resume(std::span<const VcpuAction> actions);
     void request_stop();
     void shutdown();
+    Result<void> write_snapshot(unsigned id, const VcpuSnapshot& s);
 
     // vCPU thread side.
     void thread_main(VcpuThread& self);
@@ -48,11 +52,19 @@ struct Machine::Impl {
     Result<void> apply_debug(Vcpu& vcpu, VcpuThread& self, bool step);
     void debug_state_changed();  // under mutex: running vCPUs re-apply their debug state
     void finish_stop(Vcpu& vcpu, VcpuThread& self, VcpuStop stop);  // snapshot, then publish
+    void apply_write(Vcpu& vcpu, VcpuThread& self);                 // Command::write
     void publish_stop(VcpuThread& self, VcpuStop stop);
     DebugControl debug_control(bool step) const;  // under mutex
 
+    // Memory layout (machine.cpp): KVM slots for every region of `memory`.
+    Result<void> map_memory();
+
     std::unique_ptr<Vm> vm;
     std::span<std::uint8_t> ram;
+    std::vector<std::span<std::uint8_t>> roms;  // host copies of ROM contents, owned
+    std::vector<MemoryRegion> rom_windows;      // where the guest sees them
+    PhysicalMemory memory;                      // what the guest sees: RAM and ROM windows
+    std::vector<MemoryRegion> mapped;           // the regions KVM has slots for now
     std::unique_ptr<PortBus> ports;
     SwBreakpoints breakpoints;
     bool data_breakpoints = true;

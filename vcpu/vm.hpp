@@ -33,7 +33,10 @@ struct DebugControl {
 struct HostCapabilities {
     unsigned max_vcpus = 1;
     bool block_irq_when_stepping = false;  // KVM_GUESTDBG_BLOCKIRQ
-    std::string name;                      // e.g. "KVM (API 12)"
+    // The processor signature the guest's CPUID leaf 1 reports in EAX (family, model,
+    // stepping), which a CPU also leaves in EDX after RESET.  0x600 (family 6) when unknown.
+    std::uint32_t processor_signature = 0x600;
+    std::string name;  // e.g. "KVM (API 12)"
 };
 
 class Vcpu;
@@ -87,6 +90,14 @@ class Vcpu {
     Result<void> set_system_registers(const x86::SystemRegisters&);
     Result<x86::FpuState> get_fpu();
     Result<void> set_fpu(const x86::FpuState&);
+    // The guest's own DR0-DR3, DR6 and DR7; the debugger's breakpoints (set_debug) are apart.
+    Result<x86::DebugRegisters> get_debug_registers();
+    Result<void> set_debug_registers(const x86::DebugRegisters&);
+    // hv_vcpu_read_msr / hv_vcpu_write_msr over a list.  get_msrs fills every entry it can and
+    // fails naming the first MSR the hypervisor would not read; set_msrs writes in order and
+    // stops at the first it refuses (ErrorKind::target).
+    Result<void> get_msrs(std::span<x86::MsrEntry>);
+    Result<void> set_msrs(std::span<const x86::MsrEntry>);
 
     Result<void> set_debug(const DebugControl&);
     // Delivers exception `vector` to the guest at the next entry (used to hand a #BP that

@@ -1,9 +1,11 @@
 // The i386 (32-bit protected mode) register table.  Row order is gdb's i386 register
-// numbering (core then sse feature); note gdb's order eax ecx edx ebx, unlike amd64's.
+// numbering (core then sse feature); note gdb's order eax ecx edx ebx, unlike amd64's.  Then
+// hvgdb's system rows (x86_system.hpp), after fs_base and gs_base in the same feature.
 #include <array>
 
 #include "gdbstub/arch/x86.hpp"
 #include "gdbstub/arch/x86_features.hpp"
+#include "gdbstub/arch/x86_system.hpp"
 
 namespace hvgdb::gdbstub::arch {
 
@@ -14,7 +16,7 @@ using namespace x86;
 
 // DWARF numbers: SysV i386 psABI (0-7 GPRs in this order, 8 eip, 9 eflags, 11-18 st,
 // 21-28 xmm, 37 fcw, 38 fsw, 39 mxcsr, 40-45 es cs ss ds fs gs).
-constexpr std::array kRegisters{
+constexpr std::array kGdbRows{
     RegisterInfo{"eax", 32, "int32", "general", kCore, G::none, 0},
     RegisterInfo{"ecx", 32, "int32", "general", kCore, G::none, 1},
     RegisterInfo{"edx", 32, "int32", "general", kCore, G::none, 2},
@@ -56,8 +58,12 @@ constexpr std::array kRegisters{
     RegisterInfo{"xmm6", 128, "vec128", "vector", kSse, G::none, 27},
     RegisterInfo{"xmm7", 128, "vec128", "vector", kSse, G::none, 28},
     RegisterInfo{"mxcsr", 32, "i386_mxcsr", "vector", kSse, G::none, 39},
-    // System registers (control, debug, descriptor tables) go here as a new feature.
+    // fs_base and gs_base: not in gdb's segments feature, which gdb's i386 code cannot take
+    // (gdb 13 stops on an internal error), but first in the system feature.
+    RegisterInfo{"fs_base", 64, "uint64", "system", kSystem, G::none, -1},
+    RegisterInfo{"gs_base", 64, "uint64", "system", kSystem, G::none, -1},
 };
+constexpr auto kRegisters = concat(kGdbRows, kSystemRows);
 
 constexpr Arch kArch{
     .name = "i386",

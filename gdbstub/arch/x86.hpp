@@ -6,13 +6,17 @@
 
 namespace hvgdb::gdbstub::arch {
 
+// Every table ends with the same system feature, org.hvgdb.x86.system: segment bases,
+// limits and attributes, ldtr, tr, gdtr, idtr, cr0-cr8, efer, dr0-dr7 and some MSRs.
+
 // i386:x86-64, long mode: core (GPRs, rip, eflags, segments, x87), sse (xmm0-15, mxcsr),
-// segments (fs_base, gs_base).  DWARF numbers from the SysV x86-64 psABI, "DWARF Register
-// Number Mapping".
+// segments (fs_base, gs_base), system.  DWARF numbers from the SysV x86-64 psABI, "DWARF
+// Register Number Mapping".
 const Arch& x86_64();
 
-// i386, 32-bit protected mode: core (eax..edi in gdb's order, eip, eflags, segments, x87)
-// and sse (xmm0-7, mxcsr).  DWARF numbers from the SysV i386 psABI.
+// i386, 32-bit protected mode: core (eax..edi in gdb's order, eip, eflags, segments, x87),
+// sse (xmm0-7, mxcsr), segments (fs_base, gs_base), system.  DWARF numbers from the SysV
+// i386 psABI.
 const Arch& i386();
 
 // i8086, real mode: the i386 rows under gdb's i8086 architecture (16-bit disassembly).

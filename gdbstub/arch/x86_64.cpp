@@ -1,9 +1,11 @@
 // The i386:x86-64 register table.  Row order is gdb's amd64 register numbering, which gdb
 // checks by name when it validates the description (amd64 core, sse, segments features).
+// Then hvgdb's system rows (x86_system.hpp).
 #include <array>
 
 #include "gdbstub/arch/x86.hpp"
 #include "gdbstub/arch/x86_features.hpp"
+#include "gdbstub/arch/x86_system.hpp"
 
 namespace hvgdb::gdbstub::arch {
 
@@ -15,7 +17,7 @@ using namespace x86;
 // DWARF numbers: SysV x86-64 psABI, "DWARF Register Number Mapping" (0-16 GPRs and the
 // return address, 17-32 xmm, 33-40 st, 49 rflags, 50-55 es cs ss ds fs gs, 58-59 fs/gs
 // base, 64 mxcsr, 65 fcw, 66 fsw).
-constexpr std::array kRegisters{
+constexpr std::array kGdbRows{
     RegisterInfo{"rax", 64, "int64", "general", kCore, G::none, 0},
     RegisterInfo{"rbx", 64, "int64", "general", kCore, G::none, 3},
     RegisterInfo{"rcx", 64, "int64", "general", kCore, G::none, 2},
@@ -75,8 +77,8 @@ constexpr std::array kRegisters{
     RegisterInfo{"mxcsr", 32, "i386_mxcsr", "vector", kSse, G::none, 64},
     RegisterInfo{"fs_base", 64, "int", "system", kSegments, G::none, 58},
     RegisterInfo{"gs_base", 64, "int", "system", kSegments, G::none, 59},
-    // System registers (control, debug, descriptor tables) go here as a new feature.
 };
+constexpr auto kRegisters = concat(kGdbRows, kSystemRows);
 
 constexpr Arch kArch{
     .name = "x86-64",

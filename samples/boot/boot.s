@@ -14,10 +14,6 @@
 
     .set LOOP_COUNT, 5
     .set EXIT_VALUE, 0x10
-    .set DEBUG_CONSOLE, 0xe9
-    .set COM1_DATA, 0x3f8
-    .set COM1_LINE_STATUS, 0x3fd
-    .set LSR_THR_EMPTY, 0x20       /* 16550 line status bit 5: transmitter ready */
     .set EXIT_PORT, 0xf4
 
     .code16
@@ -27,6 +23,7 @@
     .globl message, goodbye, boot_drive, tick_count
 
 _start:
+code_origin:                       /* IP 0 with CS = 0x07c0, for print16.s */
     cli
     xor %ax, %ax
     mov %ax, %ds
@@ -59,45 +56,7 @@ halt_forever:                      /* only reached if nothing listens on port 0x
     hlt
     jmp halt_forever
 
-/* Prints the NUL-terminated string at DS:SI to the debug console, then to COM1.
- * Clobbers AX, DX, SI, DI. */
-print_both:
-    push %si
-    mov $(putc_debugcon - 0x7c00), %di  /* an IP: CS = 0x07c0 here */
-    call print_string
-    pop %si
-    mov $(putc_serial - 0x7c00), %di
-    call print_string
-    ret
-
-/* Prints the NUL-terminated string at DS:SI, one character in AL per call to *DI.
- * Clobbers AX, DX, SI. */
-print_string:
-    lodsb
-    test %al, %al
-    jz 1f
-    call *%di
-    jmp print_string
-1:
-    ret
-
-/* Writes AL to the debug console. */
-putc_debugcon:
-    out %al, $DEBUG_CONSOLE
-    ret
-
-/* Writes AL to COM1, waiting for the transmitter.  Clobbers AH, DX. */
-putc_serial:
-    mov %al, %ah
-    mov $COM1_LINE_STATUS, %dx
-2:
-    in %dx, %al
-    test $LSR_THR_EMPTY, %al
-    jz 2b
-    mov %ah, %al
-    mov $COM1_DATA, %dx
-    out %al, %dx
-    ret
+    .include "print16.s"           /* print_both and the putc routines (CS = 0x07c0) */
 
 /* Counts one loop iteration in tick_count. */
 tick:

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "app/machine_target.hpp"
+#include "gdbstub/arch/x86.hpp"
 
 using namespace hvgdb;
 using gdbstub::StopReason;
@@ -75,4 +76,21 @@ TEST_CASE("the PC gdb sees is the linear address of the next instruction") {
     CHECK(app::MachineTarget::linear_pc(s) == 0xffffffff80001000);
     app::MachineTarget::set_linear_pc(s, 0x200000);
     CHECK(s.regs.rip == 0x200000);
+}
+
+TEST_CASE("the register view that suits each CPU mode") {
+    using app::MachineTarget;
+    vcpu::x86::SystemRegisters s;  // real mode
+    CHECK(&MachineTarget::natural_view(s) == &gdbstub::arch::i8086());
+    s.cr0 |= 1;  // CR0.PE just set, CS still a 16-bit segment
+    CHECK(&MachineTarget::natural_view(s) == &gdbstub::arch::i8086());
+    s.cs.db = true;  // 32-bit protected mode
+    CHECK(&MachineTarget::natural_view(s) == &gdbstub::arch::i386());
+    s.efer = 0x500;  // long mode active, CS.L clear: compatibility mode
+    CHECK(&MachineTarget::natural_view(s) == &gdbstub::arch::i386());
+    s.cs.db = false;
+    s.cs.l = true;  // 64-bit code
+    CHECK(&MachineTarget::natural_view(s) == &gdbstub::arch::x86_64());
+    s.efer = 0;  // CS.L means nothing outside long mode
+    CHECK(&MachineTarget::natural_view(s) == &gdbstub::arch::i8086());
 }

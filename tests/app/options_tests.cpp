@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "app/options.hpp"
+#include "gdbstub/arch/x86.hpp"
 
 using namespace hvgdb::app;
 
@@ -59,6 +60,24 @@ TEST_CASE("command line") {
     CHECK_FALSE(parse_command_line(4, bad_mode));
     const char* unknown[] = {"hvgdb", "--frobnicate", "img"};
     CHECK_FALSE(parse_command_line(3, unknown));
+}
+
+TEST_CASE("--arch: the register view, or auto") {
+    CHECK(*parse_view("auto") == nullptr);
+    CHECK(*parse_view("x86-64") == &hvgdb::gdbstub::arch::x86_64());
+    CHECK(*parse_view("i386") == &hvgdb::gdbstub::arch::i386());
+    CHECK(*parse_view("i8086") == &hvgdb::gdbstub::arch::i8086());
+    for (const char* bad : {"", "x86_64", "I386", "amd64", "i8086 "})
+        CHECK_MESSAGE(!parse_view(bad), bad);
+    const char* forced[] = {"hvgdb", "--arch", "i386", "img"};
+    auto o = parse_command_line(4, forced);
+    REQUIRE(o);
+    REQUIRE(*o);
+    CHECK((*o)->view == &hvgdb::gdbstub::arch::i386());
+    const char* plain[] = {"hvgdb", "img"};
+    CHECK((*parse_command_line(2, plain))->view == nullptr);
+    const char* bad[] = {"hvgdb", "--arch", "arm64", "img"};
+    CHECK(parse_command_line(4, bad).error().kind == hvgdb::ErrorKind::invalid);
 }
 
 TEST_CASE("Multiboot command line and modules") {

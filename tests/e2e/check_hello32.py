@@ -52,8 +52,24 @@ def source_level_checks():
     check_equal(value("n"), 2, "n in the caller after finish")
 
 
+def system_registers():
+    """Flat 32-bit protected mode without paging, as the loader starts it; a debug register
+    written here is read back after the guest has run (the stepi further on)."""
+    cr0 = uvalue("$cr0", 32)
+    check_equal(cr0 & 0x80000001, 1, "PE without PG in $cr0")
+    efer = run("p $efer")
+    check("LMA" not in efer and "LME" not in efer, f"no long mode in $efer: {efer!r}")
+    check_in(" DB ", run("p $cs_attr"), "p $cs_attr (a 32-bit code segment)")
+    check_equal(uvalue("$cs_base"), 0, "$cs_base (flat)")
+    check_equal(uvalue("$cs_limit", 32), 0xFFFFFFFF, "$cs_limit (flat)")
+    run("info registers cr0 efer cs_attr gdtr_base gdtr_limit dr7")
+    run("set $dr1 = 0x4000")
+    check_equal(uvalue("$dr1"), 0x4000, "$dr1 after a write")
+
+
 def basic():
     connect()
+    system_registers()
     entry = elf_entry(IMAGE)
     check_equal(pc(), entry, "$pc at the first stop (ELF entry)")
     ip = "$eip" if has_register("eip") else "$rip"  # x86-64 descriptions have no $eip
@@ -83,6 +99,7 @@ def basic():
     check_equal(pc(), address_of("sum_to") + 1, "$pc after stepi over push %ebp")
     check_equal(uvalue("$esp", 32), esp - 4, "$esp after push")
     run(f"info registers {ip[1:]}")
+    check_equal(uvalue("$dr1"), 0x4000, "$dr1 after the guest ran")
 
     run("set var exit_bias = 0")
     check_equal(value("exit_bias"), 0, "exit_bias after set var")

@@ -11,6 +11,7 @@ import threading
 import gdb
 
 from e2e import (
+    CheckFailed,
     address_of,
     check,
     check_equal,
@@ -317,6 +318,70 @@ def kill():
     expect_no_serial("exit value")
 
 
+def write_refused(command, register):
+    """Runs a register write that hvgdb must refuse; gdb reports the error reply."""
+    try:
+        run(command)
+    except gdb.error as e:
+        check_in(f'Could not write register "{register}"', str(e), f"the refused {command!r}")
+        return
+    raise CheckFailed(f"{command!r} was accepted")
+
+
+def system():
+    """The system registers in long mode: control registers, EFER, segment caches, descriptor
+    tables, debug registers and MSRs; writes that KVM takes, and writes it refuses."""
+    connect()
+    cr0 = uvalue("$cr0")
+    check_equal(cr0 & 0x80000001, 0x80000001, "PE and PG in $cr0 (long mode pages)")
+    check_in("PG", run("p $cr0"), "p $cr0 (the x86_cr0 flags)")
+    efer = run("p $efer")
+    check_in("LME", efer, "p $efer")
+    check_in("LMA", efer, "p $efer")
+    check_equal(uvalue("$cr4") & 0x20, 0x20, "PAE in $cr4")
+    check_in("PAE", run("p $cr4"), "p $cr4")
+    cr3 = uvalue("$cr3")
+    check(cr3 != 0 and cr3 % 0x1000 == 0, f"$cr3 is a page-aligned table address: {cr3:#x}")
+    check_in(" L ", run("p $cs_attr"), "p $cs_attr (a 64-bit code segment)")
+    check_equal(uvalue("$cs_base"), 0, "$cs_base")
+    check_equal(uvalue("$ss_limit"), 0xFFFFFFFF, "$ss_limit (flat, granularity applied)")
+    check_equal(uvalue("$gdtr_limit"), 4 * 8 - 1, "$gdtr_limit (the loader's four entries)")
+    # The descriptor gdtr points at for the current CS has its L bit (53) set.
+    descriptor = uvalue(f"*(unsigned long long *)($gdtr_base + {uvalue('$cs')})")
+    check_equal((descriptor >> 53) & 1, 1, "L in the GDT descriptor of $cs")
+    check_equal(uvalue("$dr7") & 0xFF, 0, "no breakpoint of the guest's own in $dr7")
+    check_equal(uvalue("$apic_base") & 0xFFFFF000, 0xFEE00000, "$apic_base")
+    tsc = uvalue("$tsc")
+    check(tsc != 0, "$tsc counts")
+    regs = run("info registers")
+    for name in ("cr0", "cr3", "efer", "cs_base", "gdtr_base", "dr7", "lstar", "tsc"):
+        check(f"\n{name} " in "\n" + regs, f"info registers lists no {name}")
+
+    # Writes KVM takes, read back after an instruction has run.
+    run("set $cr2 = 0x1234000")
+    run("set $dr0 = 0x5000")
+    run("set $lstar = 0xffffffff81000000")
+    run("set $k_gs_base = 0xffff888000000000")
+    run("stepi")
+    check_equal(uvalue("$cr2"), 0x1234000, "$cr2 after a write and a stepi")
+    check_equal(uvalue("$dr0"), 0x5000, "$dr0 after a write and a stepi")
+    check_equal(uvalue("$lstar"), 0xFFFFFFFF81000000, "$lstar after a write and a stepi")
+    check_equal(uvalue("$k_gs_base"), 0xFFFF888000000000, "$k_gs_base after a write")
+
+    # Writes KVM refuses: an error reply, the state as it was, the session goes on.
+    write_refused("set $cr0 = $cr0 & ~1", "cr0")  # PG without PE
+    check_equal(uvalue("$cr0"), cr0, "$cr0 after the refused write")
+    write_refused("set $efer = $efer & ~0x100", "efer")  # LME off while paging in long mode
+    check_in("LMA", run("p $efer"), "p $efer after the refused write")
+    write_refused("set $tsc = 1", "tsc")  # read-only
+    run("stepi")
+    check_equal(uvalue("$cr2"), 0x1234000, "$cr2 after the refused writes and a stepi")
+
+    expect_full_serial()
+    continue_to_exit(exit_code())
+
+
+
 def line_number(marker):
     return int(source_line(marker).split(":")[1])
 
@@ -335,4 +400,5 @@ main({
     "reattach": reattach,
     "interrupt": interrupt,
     "kill": kill,
+    "system": system,
 })

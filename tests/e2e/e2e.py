@@ -7,8 +7,9 @@ run_e2e.sh passes, in the environment:
   E2E_SYMBOLS   the ELF gdb loads symbols from (the image itself for ELF guests)
   E2E_SERIAL    the file hvgdb writes the guest's serial/debug-console output to
   E2E_STATE     a file this script appends expectations to, for run_e2e.sh to check after
-                hvgdb has exited: "exit N", "serial TEXT", "no-serial TEXT", "reattach" (run
-                the script again as the next phase), "pass PHASE" (this phase succeeded)
+                hvgdb has exited: "exit N", "serial TEXT", "no-serial TEXT", "log TEXT"
+                (in hvgdb's stderr), "reattach" (run the script again as the next phase),
+                "pass PHASE" (this phase succeeded)
   E2E_PHASE     1 for the first gdb session, 2 after a "reattach", ...
   E2E_SCENARIO  which scenario of the script to run
 """
@@ -218,6 +219,11 @@ def expect_serial(text):
 
 def expect_no_serial(text):
     _state(f"no-serial {text.rstrip(chr(10))}")
+
+
+def expect_log(text):
+    """hvgdb's own output (its stderr, "hvgdb: ..." lines) must contain `text`."""
+    _state(f"log {text}")
 
 
 def request_reattach():

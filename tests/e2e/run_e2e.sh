@@ -149,6 +149,11 @@ while IFS= read -r line; do
         grep -qF -- "$text" "$SERIAL" 2>/dev/null || fail "serial output lacks '$text'"
         echo "ok: serial output contains '$text'"
         ;;
+    "log "*)
+        text=${line#log }
+        grep -qF -- "$text" "$HVGDB_ERR" 2>/dev/null || fail "hvgdb's log lacks '$text'"
+        echo "ok: hvgdb's log contains '$text'"
+        ;;
     "no-serial "*)
         text=${line#no-serial }
         if grep -qF -- "$text" "$SERIAL" 2>/dev/null; then

@@ -11,6 +11,9 @@
 #   empty-image    an empty file
 #   garbage-elf    an ELF magic followed by garbage
 #   bad-bootsector --format bootsector on 300 bytes without the 0x55AA signature
+#   firmware-size  --format firmware on 1000 bytes (not whole 4 KiB pages)
+#   firmware-memory --format firmware with RAM that reaches into the ROM below 4 GiB
+#   firmware-entry --format firmware with --entry (the CPU starts at the reset vector)
 # The image cases may need /dev/kvm if hvgdb opens it before reading the image: without it
 # they are SKIPPED (77) unless hvgdb already gives the expected answer.
 set -u
@@ -62,6 +65,18 @@ garbage-elf)
 bad-bootsector)
     head -c 300 /dev/zero >"$WORK/sector.bin"
     args=("${common[@]}" --format bootsector "$WORK/sector.bin")
+    ;;
+firmware-size)
+    head -c 1000 /dev/zero >"$WORK/rom.bin"
+    args=("${common[@]}" --format firmware "$WORK/rom.bin")
+    ;;
+firmware-memory)
+    head -c 65536 /dev/zero >"$WORK/rom.bin"
+    args=("${common[@]}" --format firmware --memory 4G "$WORK/rom.bin")
+    ;;
+firmware-entry)
+    head -c 65536 /dev/zero >"$WORK/rom.bin"
+    args=("${common[@]}" --format firmware --entry 0xf0000 "$WORK/rom.bin")
     ;;
 *)
     echo "usage: unknown case $CASE" >&2

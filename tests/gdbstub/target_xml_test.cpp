@@ -57,9 +57,9 @@ TEST_CASE("x86-64 description") {
     std::string xml = target_xml(x86_64());
     CHECK(xml.find("<architecture>i386:x86-64</architecture>") != std::string::npos);
     CHECK(xml.find("<osabi>") == std::string::npos);
-    CHECK(count(xml, "<feature ") == 3);
-    CHECK(count(xml, "</feature>") == 3);
-    CHECK(count(xml, "<reg ") == 59);
+    CHECK(count(xml, "<feature ") == 4);
+    CHECK(count(xml, "</feature>") == 4);
+    CHECK(count(xml, "<reg ") == 110);
     // Each type is defined once, inside the feature whose registers use it.
     auto core = xml.find("org.gnu.gdb.i386.core");
     auto sse = xml.find("org.gnu.gdb.i386.sse");
@@ -73,6 +73,19 @@ TEST_CASE("x86-64 description") {
     CHECK(xml.find("<union id=\"vec128\">") > sse);
     CHECK(xml.find("<flags id=\"i386_mxcsr\"") > sse);
     CHECK(xml.find("<flags id=\"i386_mxcsr\"") < segments);
+    // hvgdb's system feature last, with its flags types inside it.
+    auto system = xml.find("<feature name=\"org.hvgdb.x86.system\">");
+    REQUIRE(segments < system);
+    REQUIRE(system != std::string::npos);
+    for (const char* type :
+         {"x86_segment_attr", "x86_cr0", "x86_cr4", "x86_efer", "x86_dr6", "x86_dr7"}) {
+        INFO(type);
+        std::string definition = std::string("<flags id=\"") + type + "\"";
+        CHECK(count(xml, definition) == 1);
+        CHECK(xml.find(definition) > system);
+    }
+    CHECK(xml.find("<reg name=\"cr0\" bitsize=\"32\" type=\"x86_cr0\" regnum=\"87\" "
+                   "group=\"system\"/>") != std::string::npos);
     CHECK(xml.find("<reg name=\"rip\" bitsize=\"64\" type=\"code_ptr\" regnum=\"16\" "
                    "group=\"general\"/>") != std::string::npos);
     CHECK(
@@ -86,8 +99,8 @@ TEST_CASE("x86-64 description") {
 TEST_CASE("i386 description") {
     std::string xml = target_xml(i386());
     CHECK(xml.find("<architecture>i386</architecture>") != std::string::npos);
-    CHECK(count(xml, "<feature ") == 2);
-    CHECK(count(xml, "<reg ") == 41);
+    CHECK(count(xml, "<feature ") == 3);
+    CHECK(count(xml, "<reg ") == 41 + 2 + 51);  // gdb's rows, fs_base and gs_base, system
     CHECK(xml.find("<reg name=\"eip\" bitsize=\"32\" type=\"code_ptr\" regnum=\"8\" "
                    "group=\"general\"/>") != std::string::npos);
 }

@@ -36,6 +36,26 @@ bool features_contiguous(const Arch& arch) {
     return true;
 }
 
+// The system feature's rows, the same at the end of every x86 table.
+const std::vector<std::string> system_names{
+    "cs_base",  "cs_limit", "cs_attr", "ss_base",   "ss_limit",    "ss_attr",      "ds_base",
+    "ds_limit", "ds_attr",  "es_base", "es_limit",  "es_attr",     "fs_limit",     "fs_attr",
+    "gs_limit", "gs_attr",  "ldtr",    "ldtr_base", "ldtr_limit",  "ldtr_attr",    "tr",
+    "tr_base",  "tr_limit", "tr_attr", "gdtr_base", "gdtr_limit",  "idtr_base",    "idtr_limit",
+    "cr0",      "cr2",      "cr3",     "cr4",       "cr8",         "efer",         "dr0",
+    "dr1",      "dr2",      "dr3",     "dr6",       "dr7",         "k_gs_base",    "apic_base",
+    "star",     "lstar",    "cstar",   "sfmask",    "sysenter_cs", "sysenter_esp", "sysenter_eip",
+    "pat",      "tsc"};
+// 6 bases and 8 limits and attributes, ldtr and tr, gdtr/idtr (8 + 2 each), cr2-cr4 and cr8
+// (8) with cr0 and efer (4), dr0-dr3 (8) with dr6 and dr7 (4), 11 MSRs.
+constexpr std::size_t system_bytes =
+    6 * 8 + 8 * 4 * 2 + 2 * 4 + 2 * 10 + (4 * 8 + 2 * 4) + (4 * 8 + 2 * 4) + 11 * 8;
+
+std::vector<std::string> with_system_rows(std::vector<std::string> names) {
+    names.insert(names.end(), system_names.begin(), system_names.end());
+    return names;
+}
+
 }  // namespace
 
 TEST_CASE("x86-64 rows in gdb's amd64 order") {
@@ -48,9 +68,10 @@ TEST_CASE("x86-64 rows in gdb's amd64 order") {
         "st6",   "st7",   "fctrl", "fstat", "ftag",  "fiseg", "fioff", "foseg",   "fooff",  "fop",
         "xmm0",  "xmm1",  "xmm2",  "xmm3",  "xmm4",  "xmm5",  "xmm6",  "xmm7",    "xmm8",   "xmm9",
         "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "mxcsr", "fs_base", "gs_base"};
-    CHECK(names(arch) == expected);
-    // 16*8 + 8 + 4 + 6*4 + 8*10 + 8*4 + 16*16 + 4 + 2*8
-    CHECK(total_bytes(arch) == 552);
+    CHECK(names(arch) == with_system_rows(expected));
+    // 16*8 + 8 + 4 + 6*4 + 8*10 + 8*4 + 16*16 + 4 + 2*8, then the system rows
+    CHECK(system_bytes == 308);
+    CHECK(total_bytes(arch) == 552 + system_bytes);
     CHECK(features_contiguous(arch));
     CHECK(arch.registers[16].type == "code_ptr");
     CHECK(arch.registers[17].type == "i386_eflags");
@@ -90,8 +111,9 @@ TEST_CASE("i386 rows in gdb's i386 order") {
                                       "st5",   "st6",   "st7",    "fctrl", "fstat", "ftag", "fiseg",
                                       "fioff", "foseg", "fooff",  "fop",   "xmm0",  "xmm1", "xmm2",
                                       "xmm3",  "xmm4",  "xmm5",   "xmm6",  "xmm7",  "mxcsr"};
-    CHECK(names(arch) == expected);
-    CHECK(total_bytes(arch) == 16 * 4 + 8 * 10 + 8 * 4 + 8 * 16 + 4);
+    expected.insert(expected.end(), {"fs_base", "gs_base"});  // first in the system feature
+    CHECK(names(arch) == with_system_rows(expected));
+    CHECK(total_bytes(arch) == 16 * 4 + 8 * 10 + 8 * 4 + 8 * 16 + 4 + 2 * 8 + system_bytes);
     CHECK(features_contiguous(arch));
     CHECK(find_generic(arch, Generic::pc) == 8u);
     CHECK(find_generic(arch, Generic::sp) == 4u);
@@ -103,8 +125,54 @@ TEST_CASE("i386 rows in gdb's i386 order") {
     CHECK(arch.registers[40].dwarf == 39);
 }
 
+TEST_CASE("i8086 is the i386 table under gdb's i8086 architecture") {
+    CHECK(i8086().gdb_arch == "i8086");
+    CHECK(names(i8086()) == names(i386()));
+    CHECK(total_bytes(i8086()) == total_bytes(i386()));
+}
+
+TEST_CASE("the system rows are alike in every view and name types their feature defines") {
+    for (const Arch* arch : {&x86_64(), &i386(), &i8086()}) {
+        INFO(arch->name);
+        const std::size_t first = arch->registers.size() - system_names.size();
+        std::string defined;
+        for (const FeatureTypes& types : arch->feature_types)
+            if (types.feature == "org.hvgdb.x86.system") defined += types.xml;
+        for (std::size_t i = first; i < arch->registers.size(); ++i) {
+            const RegisterInfo& reg = arch->registers[i];
+            INFO(reg.name);
+            CHECK(reg.feature == "org.hvgdb.x86.system");
+            CHECK(reg.group == "system");
+            CHECK(reg.bitsize ==
+                  x86_64()
+                      .registers[x86_64().registers.size() - system_names.size() + (i - first)]
+                      .bitsize);
+            if (reg.type.starts_with("x86_"))
+                CHECK(defined.find("id=\"" + std::string(reg.type) + "\"") != std::string::npos);
+        }
+    }
+    const Arch& arch = x86_64();
+    auto row = [&](std::string_view name) -> const RegisterInfo& {
+        for (const RegisterInfo& reg : arch.registers)
+            if (reg.name == name) return reg;
+        FAIL("no row " << name);
+        return arch.registers[0];
+    };
+    CHECK(row("cr0").type == "x86_cr0");
+    CHECK(row("cr4").type == "x86_cr4");
+    CHECK(row("efer").type == "x86_efer");
+    CHECK(row("cs_attr").type == "x86_segment_attr");
+    CHECK(row("dr7").type == "x86_dr7");
+    CHECK(row("cr0").bitsize == 32);  // nothing defined above bit 31
+    CHECK(row("cr4").bitsize == 64);  // FRED is bit 32
+    CHECK(row("efer").bitsize == 32);
+    CHECK(row("dr7").bitsize == 32);
+    CHECK(row("cs_base").bitsize == 64);
+    CHECK(row("gdtr_limit").bitsize == 16);
+}
+
 TEST_CASE("every row has a whole number of bytes and a feature with its types") {
-    for (const Arch* arch : {&x86_64(), &i386()}) {
+    for (const Arch* arch : {&x86_64(), &i386(), &i8086()}) {
         for (const RegisterInfo& reg : arch->registers) {
             INFO(reg.name);
             CHECK(reg.bitsize % 8 == 0);

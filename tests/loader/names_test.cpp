@@ -6,8 +6,8 @@
 namespace hvgdb::loader::test {
 
 TEST_CASE("format names round-trip") {
-    for (Format f :
-         {Format::automatic, Format::elf, Format::boot_sector, Format::raw, Format::multiboot}) {
+    for (Format f : {Format::automatic, Format::elf, Format::boot_sector, Format::raw,
+                     Format::multiboot, Format::firmware}) {
         auto parsed = parse_format(to_string(f));
         REQUIRE(parsed.has_value());
         CHECK(*parsed == f);
@@ -15,6 +15,7 @@ TEST_CASE("format names round-trip") {
     CHECK(to_string(Format::automatic) == "auto");
     CHECK(to_string(Format::boot_sector) == "bootsector");
     CHECK(to_string(Format::multiboot) == "multiboot");
+    CHECK(to_string(Format::firmware) == "firmware");
 }
 
 TEST_CASE("mode names round-trip") {
@@ -33,7 +34,7 @@ TEST_CASE("bad names list the valid ones") {
     CHECK(format.error().kind == ErrorKind::invalid);
     CHECK(format.error().message() ==
           "unknown image format 'bin'; valid image formats: auto, elf, bootsector, raw, "
-          "multiboot");
+          "multiboot, firmware");
 
     auto mode = parse_mode("Long");
     REQUIRE_FALSE(mode.has_value());

@@ -8,7 +8,8 @@ using namespace hvgdb::vcpu;
 
 TEST_CASE("software breakpoints patch the mechanism's opcode and hide it from reads") {
     std::vector<std::uint8_t> ram(0x100, 0x90);
-    SwBreakpoints bps(ram, SwBreakpointMechanism::hlt);
+    PhysicalMemory memory(ram);
+    SwBreakpoints bps(memory, SwBreakpointMechanism::hlt);
     REQUIRE(bps.insert(0x10, 0x10));
     CHECK(ram[0x10] == 0xf4);
     CHECK(bps.contains_linear(0x10));
@@ -29,7 +30,8 @@ TEST_CASE("software breakpoints patch the mechanism's opcode and hide it from re
 
 TEST_CASE("a write over a breakpoint updates the original and keeps the breakpoint") {
     std::vector<std::uint8_t> ram(0x40, 0);
-    SwBreakpoints bps(ram, SwBreakpointMechanism::int3);
+    PhysicalMemory memory(ram);
+    SwBreakpoints bps(memory, SwBreakpointMechanism::int3);
     REQUIRE(bps.insert(0x20, 0x20));
     CHECK(ram[0x20] == 0xcc);
     const std::uint8_t data[] = {1, 2, 3};
@@ -46,7 +48,8 @@ TEST_CASE("a write over a breakpoint updates the original and keeps the breakpoi
 
 TEST_CASE("memory access outside RAM is an error, reads stop short at the end") {
     std::vector<std::uint8_t> ram(0x10, 7);
-    SwBreakpoints bps(ram, SwBreakpointMechanism::hlt);
+    PhysicalMemory memory(ram);
+    SwBreakpoints bps(memory, SwBreakpointMechanism::hlt);
     std::uint8_t out[8];
     auto n = bps.read(0xc, out);
     REQUIRE(n);
@@ -63,7 +66,8 @@ TEST_CASE("memory access outside RAM is an error, reads stop short at the end") 
 TEST_CASE("only a breakpoint removed meanwhile is taken for one") {
     std::vector<std::uint8_t> ram(0x10, 0x90);
     ram[3] = 0xf4;  // the guest's own hlt
-    SwBreakpoints bps(ram, SwBreakpointMechanism::hlt);
+    PhysicalMemory memory(ram);
+    SwBreakpoints bps(memory, SwBreakpointMechanism::hlt);
     CHECK_FALSE(bps.removed_meanwhile(3, 3));  // never a breakpoint
     CHECK_FALSE(bps.removed_meanwhile(5, 5));  // never a breakpoint, no opcode
     REQUIRE(bps.insert(4, 4));
@@ -79,7 +83,8 @@ TEST_CASE("only a breakpoint removed meanwhile is taken for one") {
 
 TEST_CASE("the number of software breakpoints is bounded") {
     std::vector<std::uint8_t> ram(SwBreakpoints::max_breakpoints + 1, 0x90);
-    SwBreakpoints bps(ram, SwBreakpointMechanism::hlt);
+    PhysicalMemory memory(ram);
+    SwBreakpoints bps(memory, SwBreakpointMechanism::hlt);
     for (std::uint64_t a = 0; a < SwBreakpoints::max_breakpoints; ++a) REQUIRE(bps.insert(a, a));
     auto over = bps.insert(SwBreakpoints::max_breakpoints, SwBreakpoints::max_breakpoints);
     REQUIRE_FALSE(over);

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/kvm_skip.hpp"
+#include "tests/vcpu/real_mode_state.hpp"
 #include "vcpu/machine.hpp"
 #include "vcpu/probe.hpp"
 
@@ -45,16 +47,7 @@ struct Harness {
         REQUIRE(m);
         machine = std::move(*m);
         std::memcpy(machine->ram().data() + code, program.data(), program.size());
-        VcpuSnapshot s;  // real mode, CS=0
-        s.sregs.cs.type = 0xb;
-        s.sregs.ds.type = s.sregs.es.type = s.sregs.ss.type = s.sregs.fs.type = s.sregs.gs.type = 3;
-        s.sregs.tr.type = 0xb;
-        s.sregs.tr.s = false;
-        s.sregs.ldt.type = 2;
-        s.sregs.ldt.s = false;
-        s.regs.rip = code;
-        s.regs.rsp = 0x7000;
-        machine->set_initial_state(0, s);
+        machine->set_initial_state(0, testing::real_mode(0, 0, code));
         machine->set_stop_handler([this](const VcpuStop& st) {
             std::lock_guard lock(mutex);
             stop = st;
@@ -131,7 +124,7 @@ TEST_CASE("every general register written while stopped reaches the vCPU unchang
                                &snap.regs.r12, &snap.regs.r13, &snap.regs.r14, &snap.regs.r15};
     std::uint64_t value = 0x1111;
     for (auto* f : fields) *f = value++;
-    h.machine->write_snapshot(0, snap);
+    REQUIRE(h.machine->write_snapshot(0, snap));
     auto s = h.run(RunMode::step);  // jmp $ changes none of them
     CHECK(s.cause == StopCause::step);
     auto after = h.machine->snapshot(0);
@@ -228,11 +221,11 @@ TEST_CASE("request_stop interrupts a spinning guest and a halted one") {
     CHECK(s.cause == StopCause::interrupted);
     CHECK_FALSE(h.machine->running());
 
-    // A register write is staged and applied before the next run: jump to a hlt.
+    // A register write reaches the vCPU before the next run: jump to a hlt.
     h.machine->ram()[0x9000] = 0xf4;
     auto snap = h.machine->snapshot(0);
     snap.regs.rip = 0x9000;
-    h.machine->write_snapshot(0, snap);
+    REQUIRE(h.machine->write_snapshot(0, snap));
     h.stop.reset();
     h.machine->resume({&a, 1});
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -242,13 +235,123 @@ TEST_CASE("request_stop interrupts a spinning guest and a halted one") {
     CHECK(h.machine->snapshot(0).regs.rip == 0x9001);
 }
 
+TEST_CASE("the snapshot holds the system, debug and model-specific registers") {
+    Harness h(spins);
+    auto s = h.machine->snapshot(0);
+    CHECK((s.sregs.cr0 & 1) == 0);  // real mode
+    CHECK(s.sregs.cs.type == 0xb);
+    CHECK(s.sregs.ldt.type == 2);
+    CHECK((s.sregs.apic_base & 0xfffff000) == 0xfee00000);
+    CHECK(s.debug.dr7 == 0x400);  // KVM's reset values
+    CHECK((s.debug.dr6 & 0xffff0ff0) == 0xffff0ff0);
+    CHECK(s.msrs.pat == 0x0007040600070406);
+    CHECK(s.msrs.tsc != 0);
+    auto first_tsc = s.msrs.tsc;
+    h.run(RunMode::step);
+    CHECK(h.machine->snapshot(0).msrs.tsc > first_tsc);  // read again at each stop
+}
+
+TEST_CASE("system state written while stopped reaches the vCPU and survives a run") {
+    Harness h(spins);
+    auto snap = h.machine->snapshot(0);
+    snap.sregs.cr2 = 0x12345678;
+    snap.sregs.gdt = {0x9000, 0x27};
+    snap.sregs.idt = {0xa000, 0x3ff};
+    snap.sregs.es.base = 0x20000;
+    snap.sregs.es.limit = 0xfffff;
+    snap.debug.dr[0] = 0x5000;  // never executed: the guest spins at 0x7c00
+    snap.debug.dr[3] = 0x6000;
+    snap.debug.dr7 = 0x401;  // L0, an execute breakpoint of the guest's own
+    snap.msrs.kernel_gs_base = 0xffff888000001000;
+    snap.msrs.lstar = 0xffffffff81000000;
+    snap.msrs.star = 0x0023001000000000;
+    snap.msrs.sfmask = 0x47700;
+    snap.msrs.sysenter_cs = 0x10;
+    snap.msrs.sysenter_esp = 0x8000;
+    snap.msrs.sysenter_eip = 0x7e00;
+    snap.msrs.pat = 0x0007010600070106;
+    REQUIRE(h.machine->write_snapshot(0, snap));
+    auto s = h.run(RunMode::step);
+    CHECK(s.cause == StopCause::step);
+    auto after = h.machine->snapshot(0);  // read back from KVM at the stop
+    CHECK(after.sregs.cr2 == 0x12345678);
+    CHECK(after.sregs.gdt == snap.sregs.gdt);
+    CHECK(after.sregs.idt == snap.sregs.idt);
+    CHECK(after.sregs.es.base == 0x20000);
+    CHECK(after.sregs.es.limit == 0xfffff);
+    CHECK(after.debug.dr[0] == 0x5000);
+    CHECK(after.debug.dr[3] == 0x6000);
+    CHECK(after.debug.dr7 == 0x401);
+    snap.msrs.tsc = after.msrs.tsc;  // the one that moves on its own
+    CHECK(after.msrs == snap.msrs);
+
+    // hvgdb's own hardware breakpoints use the debug registers meanwhile; the guest's
+    // values are still what it reads afterwards.
+    REQUIRE(h.machine->insert_hw_breakpoint({HwKind::execute, code, 1}));
+    s = h.run(RunMode::cont);
+    CHECK(s.cause == StopCause::hw_breakpoint);
+    CHECK(h.machine->snapshot(0).debug.dr[0] == 0x5000);
+    CHECK(h.machine->snapshot(0).debug.dr7 == 0x401);
+}
+
+TEST_CASE("a write the hypervisor refuses is an error and changes nothing") {
+    Harness h(counts);
+    const auto before = h.machine->snapshot(0);
+
+    auto bad = before;
+    bad.sregs.cr0 |= 0x80000000;  // paging without protected mode (SDM vol. 3A, 2.5)
+    auto r = h.machine->write_snapshot(0, bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == hvgdb::ErrorKind::target);
+    CHECK(h.machine->snapshot(0).sregs == before.sregs);
+
+    bad = before;
+    bad.debug.dr7 = 0x1'00000400;  // DR7's upper half is reserved
+    CHECK_FALSE(h.machine->write_snapshot(0, bad));
+    CHECK(h.machine->snapshot(0).debug == before.debug);
+
+    bad = before;
+    bad.msrs.tsc += 1000;  // read-only
+    r = h.machine->write_snapshot(0, bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == hvgdb::ErrorKind::target);
+
+    // Several parts at once: the MSR is refused (LSTAR takes canonical addresses only, SDM
+    // vol. 1, 3.3.7.1), so the registers written before it are put back.  KernelGSbase is
+    // written before LSTAR in the same call and goes back too.
+    bad = before;
+    bad.sregs.cr2 = 0xdead000;
+    bad.regs.rax = 0x1234;
+    bad.msrs.kernel_gs_base = 0xffff888000001000;
+    bad.msrs.lstar = 0x8000000000000000;
+    CHECK_FALSE(h.machine->write_snapshot(0, bad));
+    auto now = h.machine->snapshot(0);
+    CHECK(now.sregs.cr2 == before.sregs.cr2);
+    CHECK(now.regs.rax == before.regs.rax);
+    CHECK(now.msrs.kernel_gs_base == before.msrs.kernel_gs_base);
+    CHECK(now.msrs.lstar == before.msrs.lstar);
+
+    // The vCPU runs on as before: two trips round the counting loop.
+    REQUIRE(h.machine->insert_hw_breakpoint({HwKind::execute, code + 4, 1}));
+    CHECK(h.run(RunMode::cont).cause == StopCause::hw_breakpoint);
+    CHECK(h.run(RunMode::cont).cause == StopCause::hw_breakpoint);
+    std::uint16_t counter = 0;
+    REQUIRE(h.machine->read_physical(0x500, {reinterpret_cast<std::uint8_t*>(&counter), 2}));
+    CHECK(counter == 2);
+}
+
+TEST_CASE("a register write while the vCPU runs is refused") {
+    Harness h(spins);
+    auto snap = h.machine->snapshot(0);
+    VcpuAction a{0, RunMode::cont};
+    h.machine->resume({&a, 1});
+    snap.regs.rax = 1;
+    auto r = h.machine->write_snapshot(0, snap);
+    CHECK_FALSE(r);
+    h.machine->request_stop();
+    CHECK(h.wait().cause == StopCause::interrupted);
+}
+
 int main(int argc, char** argv) {
-    int fd = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        std::printf("SKIPPED: /dev/kvm is not available (%s)\n", std::strerror(errno));
-        return 77;
-    }
-    ::close(fd);
-    doctest::Context context(argc, argv);
-    return context.run();
+    return hvgdb::test::run_tests_if_kvm(argc, argv);
 }

@@ -9,9 +9,12 @@
 #include <cstddef>
 #include <cstring>
 #include <mutex>
+#include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 
+#include "vcpu/kvm/cpuid.hpp"
 #include "vcpu/kvm/vm_impl.hpp"
 
 namespace hvgdb::vcpu {
@@ -102,39 +105,38 @@ std::uint8_t abridged_tag_word(std::uint16_t full) {
     return abridged;
 }
 
-constexpr std::uint32_t msr_kernel_gs_base = 0xc0000102;
-
-// KVM_GET/SET_MSRS take a kvm_msrs header followed by its entries (KVM API 4.18).
-struct OneMsr {
-    std::uint32_t nmsrs = 1, pad = 0;
-    kvm_msr_entry entry{};
+// KVM_GET/SET_MSRS take a kvm_msrs header followed by its entries (KVM API 4.18); a batch
+// holds up to msr_batch of them.
+constexpr std::size_t msr_batch = 16;
+struct MsrBatch {
+    std::uint32_t nmsrs = 0, pad = 0;
+    kvm_msr_entry entries[msr_batch]{};
 };
 // The kernel ABI puts the entries at offset 8; g++ pads the header's flexible-array union
 // differently, so the layout is spelled out here rather than taken from kvm_msrs.
-static_assert(offsetof(OneMsr, entry) == 8);
+static_assert(offsetof(MsrBatch, entries) == 8);
 // The request numbers encode sizeof(struct kvm_msrs), which is 8 in the kernel's C but not in
 // C++ for the same reason; so they are built here from the ABI size.
 constexpr unsigned long kvm_get_msrs = _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x88, 8);
 constexpr unsigned long kvm_set_msrs = _IOC(_IOC_WRITE, KVMIO, 0x89, 8);
 
-Result<std::uint64_t> get_msr(int fd, std::uint32_t index) {
-    OneMsr m;
-    m.entry.index = index;
-    auto rc = kvm::kvm_ioctl(fd, kvm_get_msrs, &m, "KVM_GET_MSRS");
+// One KVM_GET_MSRS or KVM_SET_MSRS call on `count` (at most msr_batch) entries of `list` from
+// `first`.  KVM handles entries in order and returns how many it did before one it refused.
+Result<std::size_t> msr_ioctl(int fd, bool write, std::span<x86::MsrEntry> list, std::size_t first,
+                              std::size_t count) {
+    MsrBatch batch;
+    batch.nmsrs = static_cast<std::uint32_t>(count);
+    for (std::uint32_t i = 0; i < batch.nmsrs; ++i) {
+        batch.entries[i].index = list[first + i].index;
+        batch.entries[i].data = list[first + i].value;
+    }
+    auto rc = write ? kvm::kvm_ioctl(fd, kvm_set_msrs, &batch, "KVM_SET_MSRS")
+                    : kvm::kvm_ioctl(fd, kvm_get_msrs, &batch, "KVM_GET_MSRS");
     if (!rc) return std::unexpected(rc.error());
-    if (*rc != 1) return make_error(ErrorKind::target, fmt::format("MSR {:#x} unreadable", index));
-    return m.entry.data;
-}
-
-Result<void> set_msr(int fd, std::uint32_t index, std::uint64_t value) {
-    OneMsr m;
-    m.entry.index = index;
-    m.entry.data = value;
-    auto rc = kvm::kvm_ioctl(fd, kvm_set_msrs, &m, "KVM_SET_MSRS");
-    if (!rc) return std::unexpected(rc.error());
-    if (*rc != 1)
-        return make_error(ErrorKind::target, fmt::format("MSR {:#x} not writable", index));
-    return {};
+    auto done = static_cast<std::size_t>(*rc);
+    if (!write)
+        for (std::size_t i = 0; i < done; ++i) list[first + i].value = batch.entries[i].data;
+    return done;
 }
 
 // Which KVM field holds which of ours: one table per struct pair, read in both directions.
@@ -235,6 +237,8 @@ Result<std::unique_ptr<Vcpu>> Vcpu::create(Vm& vm, unsigned id) {
     void* p = ::mmap(nullptr, impl->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
     if (p == MAP_FAILED) return errno_error("mmap kvm_run");
     impl->run = static_cast<kvm_run*>(p);  // the vCPU's shared run area (KVM API 5)
+    if (auto cpuid = kvm::set_guest_cpuid(vm.impl().kvm.get(), *fd, id); !cpuid)
+        return std::unexpected(cpuid.error());
     impl->kick = std::make_shared<KvmKick>(::pthread_self(), impl->run);
     impl->block_irq = vm.capabilities().block_irq_when_stepping;
     return std::unique_ptr<Vcpu>(new Vcpu(std::move(impl)));
@@ -282,7 +286,8 @@ Result<Exit> Vcpu::run() {
         case KVM_EXIT_SHUTDOWN:
             return Shutdown{};
         case KVM_EXIT_INTERNAL_ERROR:
-            return InternalError{run.internal.suberror, internal_error_text(run)};
+            return InternalError{run.internal.suberror, internal_error_text(run),
+                                 run.internal.suberror == KVM_INTERNAL_ERROR_EMULATION};
         case KVM_EXIT_FAIL_ENTRY:
             return EntryFailed{run.fail_entry.hardware_entry_failure_reason};
         default:
@@ -315,8 +320,6 @@ Result<x86::SystemRegisters> Vcpu::get_system_registers() {
     for (const auto& f : segment_fields) s.*f.ours = from_kvm(k.*f.kvm);
     for (const auto& f : table_fields) s.*f.ours = {(k.*f.kvm).base, (k.*f.kvm).limit};
     for (const auto& f : control_fields) s.*f.ours = k.*f.kvm;
-    // KernelGSbase is an MSR, not part of kvm_sregs.
-    if (auto v = get_msr(impl_->fd.get(), msr_kernel_gs_base)) s.kernel_gs_base = *v;
     return s;
 }
 
@@ -333,7 +336,7 @@ Result<void> Vcpu::set_system_registers(const x86::SystemRegisters& s) {
     for (const auto& f : control_fields) k.*f.kvm = s.*f.ours;
     rc = HVGDB_KVM(impl_->fd.get(), KVM_SET_SREGS, &k);
     if (!rc) return std::unexpected(rc.error());
-    return set_msr(impl_->fd.get(), msr_kernel_gs_base, s.kernel_gs_base);
+    return {};
 }
 
 Result<x86::FpuState> Vcpu::get_fpu() {
@@ -366,6 +369,62 @@ Result<void> Vcpu::set_fpu(const x86::FpuState& f) {
     k.mxcsr = f.mxcsr;
     auto rc = HVGDB_KVM(impl_->fd.get(), KVM_SET_FPU, &k);
     if (!rc) return std::unexpected(rc.error());
+    return {};
+}
+
+Result<x86::DebugRegisters> Vcpu::get_debug_registers() {
+    kvm_debugregs k{};
+    auto rc = HVGDB_KVM(impl_->fd.get(), KVM_GET_DEBUGREGS, &k);
+    if (!rc) return std::unexpected(rc.error());
+    x86::DebugRegisters d;
+    std::copy(std::begin(k.db), std::end(k.db), d.dr.begin());
+    d.dr6 = k.dr6;
+    d.dr7 = k.dr7;
+    return d;
+}
+
+Result<void> Vcpu::set_debug_registers(const x86::DebugRegisters& d) {
+    // KVM keeps these as the guest's view even while set_debug's breakpoints are in the
+    // hardware, and loads them again once those are gone (KVM API, KVM_SET_GUEST_DEBUG).  It
+    // refuses DR6 and DR7 values with bits set above bit 31.
+    kvm_debugregs k{};
+    std::copy(d.dr.begin(), d.dr.end(), std::begin(k.db));
+    k.dr6 = d.dr6;
+    k.dr7 = d.dr7;
+    auto rc = HVGDB_KVM(impl_->fd.get(), KVM_SET_DEBUGREGS, &k);
+    if (!rc) return std::unexpected(rc.error());
+    return {};
+}
+
+Result<void> Vcpu::get_msrs(std::span<x86::MsrEntry> list) {
+    std::optional<std::uint32_t> refused;
+    for (std::size_t next = 0; next < list.size();) {
+        std::size_t count = std::min(msr_batch, list.size() - next);
+        auto done = msr_ioctl(impl_->fd.get(), false, list, next, count);
+        if (!done) return std::unexpected(done.error());
+        next += *done;
+        if (*done < count) {  // KVM stopped at this one: go on after it
+            if (!refused) refused = list[next].index;
+            ++next;
+        }
+    }
+    if (refused)
+        return make_error(ErrorKind::target, fmt::format("MSR {:#x} is not readable", *refused));
+    return {};
+}
+
+Result<void> Vcpu::set_msrs(std::span<const x86::MsrEntry> list) {
+    std::vector<x86::MsrEntry> entries(list.begin(), list.end());
+    for (std::size_t next = 0; next < entries.size();) {
+        std::size_t count = std::min(msr_batch, entries.size() - next);
+        auto done = msr_ioctl(impl_->fd.get(), true, entries, next, count);
+        if (!done) return std::unexpected(done.error());
+        next += *done;
+        if (*done < count)
+            return make_error(ErrorKind::target,
+                              fmt::format("MSR {:#x} refused the value {:#x}", entries[next].index,
+                                          entries[next].value));
+    }
     return {};
 }
 

@@ -1,4 +1,5 @@
 // Vm on KVM: KVM_CREATE_VM, memory slots (KVM_SET_USER_MEMORY_REGION), capability checks.
+#include <cpuid.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -65,13 +66,24 @@ Result<std::unique_ptr<Vm>> Vm::create() {
     impl->caps.max_vcpus = (max && *max > 0) ? static_cast<unsigned>(*max) : 1;
     auto dbg = HVGDB_KVM(fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2);
     impl->caps.block_irq_when_stepping = dbg && (*dbg & KVM_GUESTDBG_BLOCKIRQ);
+    auto readonly = HVGDB_KVM(fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM);
+    impl->readonly_memory = readonly && *readonly > 0;
+    // KVM hands the host's family, model and stepping (CPUID leaf 1 EAX) to the guest's
+    // CPUID table unchanged; a nested host's CPUID is the one its KVM sees.
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx)) impl->caps.processor_signature = eax;
     impl->caps.name = "KVM (API " + std::to_string(*version) + ")";
     return std::unique_ptr<Vm>(new Vm(std::move(impl)));
 }
 
 Result<void> Vm::map(std::span<std::uint8_t> host, std::uint64_t gpa, MemoryPermissions perm) {
+    if (perm == MemoryPermissions::read_execute && !impl_->readonly_memory)
+        return make_error(ErrorKind::fatal,
+                          "this KVM cannot map memory the guest may not write "
+                          "(KVM_CAP_READONLY_MEM), which ROM needs");
     kvm_userspace_memory_region region{};
     region.slot = impl_->next_slot;
+    // A read-only slot: guest writes exit to user space as MMIO (KVM API 4.35).
     region.flags = perm == MemoryPermissions::read_execute ? KVM_MEM_READONLY : 0;
     region.guest_phys_addr = gpa;
     region.memory_size = host.size();

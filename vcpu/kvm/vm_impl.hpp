@@ -14,6 +14,7 @@ struct Vm::Impl {
     kvm::Fd vm;
     int run_mmap_size = 0;
     HostCapabilities caps;
+    bool readonly_memory = false;  // KVM_CAP_READONLY_MEM: slots the guest cannot write
     struct Slot {
         std::uint32_t id;
         std::uint64_t gpa, size;

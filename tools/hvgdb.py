@@ -1,0 +1,119 @@
+# hvgdb's gdb extension: keeps gdb's register view in step with the guest's CPU mode.
+#
+# Load it with `gdb -x hvgdb.py` (or `source hvgdb.py`) before or after `target remote`.
+# At every stop it asks hvgdb (`monitor view`) which register view suits the mode the vCPU
+# is in now: i8086 for real mode and 16-bit code, i386 for 32-bit code, x86-64 for 64-bit
+# code.  When that differs from gdb's, it switches hvgdb's view (`monitor view auto`),
+# fetches the new target description (`monitor tdesc`) and loads it with `set tdesc
+# filename`, before gdb prints the stop, so registers, $pc and disassembly suit the new mode.
+#
+# gdb refuses a description whose width differs from the executable file it has loaded (a
+# 64-bit ELF and the i8086 view, say).  So when the view changes, the executable file is
+# unloaded (`exec-file` with no argument); its symbols stay, and memory comes from the guest.
+# To start from such a pair, load symbols with `symbol-file FILE` rather than `file FILE`.
+#
+# Commands: `hvgdb-sync` does the check now; `hvgdb-follow on|off` turns it on or off.
+
+import os
+import re
+import tempfile
+
+import gdb
+
+_VIEW_NOW = re.compile(r"^view (\S+) \((forced by --arch; )?the CPU mode suits (\S+)\)")
+_VIEW_SET = re.compile(r"^view (\S+) \((changed|unchanged|forced)\)")
+
+
+class _Follower:
+    def __init__(self):
+        self.enabled = True
+        self.directory = None
+        self.hooked = False
+
+    def connected_to_remote(self):
+        inferior = gdb.selected_inferior()
+        if inferior is None or inferior.pid == 0:
+            return False
+        connection = getattr(inferior, "connection", None)
+        return connection is None or connection.type in ("remote", "extended-remote")
+
+    def sync(self, quiet=True):
+        if not self.enabled or not self.connected_to_remote():
+            return
+        try:
+            answer = gdb.execute("monitor view", to_string=True)
+        except gdb.error as e:
+            if not quiet:
+                print("hvgdb: the target did not answer 'monitor view': %s" % e)
+            return
+        now = _VIEW_NOW.match(answer.strip())
+        if now is None or now.group(2) or now.group(1) == now.group(3):
+            return
+        # Unload an executable of the old width while gdb's registers still match hvgdb's.
+        if "Local exec file:" in gdb.execute("info files", to_string=True):
+            gdb.execute("exec-file", to_string=True)
+        switched = _VIEW_SET.match(gdb.execute("monitor view auto", to_string=True).strip())
+        if switched is None or switched.group(2) != "changed":
+            return
+        view = switched.group(1)
+        description = gdb.execute("monitor tdesc", to_string=True)
+        if self.directory is None:
+            self.directory = tempfile.mkdtemp(prefix="hvgdb-gdb-")
+        path = os.path.join(self.directory, view + ".xml")
+        with open(path, "w") as f:
+            f.write(description)
+        gdb.execute("set tdesc filename " + path, to_string=True)
+        print("hvgdb: the CPU mode changed; register view now %s" % view)
+
+
+_follower = _Follower()
+
+
+class _SyncCommand(gdb.Command):
+    """Match gdb's register view to the guest's CPU mode now (hvgdb)."""
+
+    def __init__(self):
+        super().__init__("hvgdb-sync", gdb.COMMAND_STATUS)
+
+    def invoke(self, argument, from_tty):
+        _follower.sync(quiet=False)
+
+
+class _FollowCommand(gdb.Command):
+    """hvgdb-follow on|off: follow the guest's CPU mode at each stop (default on)."""
+
+    def __init__(self):
+        super().__init__("hvgdb-follow", gdb.COMMAND_STATUS)
+
+    def invoke(self, argument, from_tty):
+        if argument.strip() not in ("on", "off"):
+            raise gdb.GdbError("usage: hvgdb-follow on|off")
+        _follower.enabled = argument.strip() == "on"
+
+
+def _hvgdb_sync_at_stop():
+    _follower.sync()
+
+
+def _install_hook():
+    # hook-stop runs before gdb prints a stop, so the first stop in a new mode already shows
+    # the right registers and disassembly.  A user's own hook-stop is kept; then the check
+    # runs at gdb's stop event instead, after the stop is printed.
+    try:
+        gdb.execute("show user hook-stop", to_string=True)
+        existing = True
+    except gdb.error:
+        existing = False
+    if existing:
+        gdb.events.stop.connect(lambda event: _follower.sync())
+        return
+    fd, script = tempfile.mkstemp(prefix="hvgdb-hook-", suffix=".gdb")
+    with os.fdopen(fd, "w") as f:
+        f.write("define hook-stop\npython _hvgdb_sync_at_stop()\nend\n")
+    gdb.execute("source " + script, to_string=True)
+    os.unlink(script)
+
+
+_SyncCommand()
+_FollowCommand()
+_install_hook()

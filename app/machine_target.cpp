@@ -96,28 +96,43 @@ std::uint64_t MachineTarget::linear_pc(const vcpu::VcpuSnapshot& s) {
     return vcpu::x86::code_linear_address(s.sregs, s.regs.rip);
 }
 
-void MachineTarget::set_linear_pc(vcpu::VcpuSnapshot& s, std::uint64_t linear) {
+Result<void> MachineTarget::set_linear_pc(vcpu::VcpuSnapshot& s, std::uint64_t linear) {
     using vcpu::x86::CpuMode;
+    auto unreachable = [&](std::string_view why) {
+        return make_error(ErrorKind::target,
+                          fmt::format("pc {:#x} is out of reach in {}: {}", linear,
+                                      vcpu::x86::mode_name(s.sregs), why));
+    };
     switch (vcpu::x86::cpu_mode(s.sregs)) {
         case CpuMode::long64:
             s.regs.rip = linear;
-            return;
+            return {};
         case CpuMode::protected32:
+            if (linear > 0xffffffffu) return unreachable("linear addresses have 32 bits");
             s.regs.rip = (linear - s.sregs.cs.base) & 0xffffffffu;
-            return;
+            return {};
         case CpuMode::protected16:
-            s.regs.rip = (linear - s.sregs.cs.base) & 0xffffu;
-            return;
-        case CpuMode::real:
+            if (linear < s.sregs.cs.base || linear - s.sregs.cs.base > 0xffff)
+                return unreachable("more than 64 KiB from the code segment's base");
+            s.regs.rip = linear - s.sregs.cs.base;
+            return {};
+        case CpuMode::real: {
             if (linear >= s.sregs.cs.base && linear - s.sregs.cs.base <= 0xffff) {
                 s.regs.rip = linear - s.sregs.cs.base;
-            } else {  // another segment: CS:IP = (linear >> 4):(linear & 0xf), as a far jump
-                s.sregs.cs.selector = static_cast<std::uint16_t>((linear >> 4) & 0xffff);
-                s.sregs.cs.base = std::uint64_t{s.sregs.cs.selector} << 4;
-                s.regs.rip = linear - s.sregs.cs.base;
+                return {};
             }
-            return;
+            // Another segment, as a far jump would load it: CS = linear >> 4 (at most 0xffff),
+            // IP the rest, which must fit 16 bits.
+            const std::uint64_t selector = std::min<std::uint64_t>(linear >> 4, 0xffff);
+            if (linear - (selector << 4) > 0xffff)
+                return unreachable("above FFFF:FFFF, the highest real-mode address");
+            s.sregs.cs.selector = static_cast<std::uint16_t>(selector);
+            s.sregs.cs.base = selector << 4;
+            s.regs.rip = linear - s.sregs.cs.base;
+            return {};
+        }
     }
+    return {};
 }
 
 std::vector<ThreadId> MachineTarget::threads() const {
@@ -152,29 +167,47 @@ Result<void> MachineTarget::read_register(ThreadId tid, std::size_t regno,
     return {};
 }
 
-Result<void> MachineTarget::write_register(ThreadId tid, std::size_t regno,
-                                           std::span<const std::uint8_t> value) {
-    auto id = vcpu_of(tid);
-    if (!id) return std::unexpected(id.error());
+Result<void> MachineTarget::set_row(vcpu::VcpuSnapshot& s, std::size_t regno,
+                                    std::span<const std::uint8_t> value) const {
     if (regno >= view_->rows.size())
         return make_error(ErrorKind::target, fmt::format("no register {}", regno));
     std::size_t size = view_->arch->register_bytes(regno);
     if (value.size() != size) return make_error(ErrorKind::target, "register size mismatch");
-    vcpu::VcpuSnapshot s = machine_.snapshot(*id);
     const RegisterBinding& b = *view_->rows[regno];
     if (b.bytes) {
         std::memcpy(b.bytes(s).data(), value.data(), size);
-    } else {
-        // A narrower view (eax of rax) replaces only its own bytes.
-        bool pc = regno == view_->pc_row;
-        std::uint64_t v = pc ? linear_pc(s) : b.get(s);
-        std::memcpy(&v, value.data(), std::min(size, sizeof v));
-        if (pc)
-            set_linear_pc(s, v);
-        else
-            b.set(s, v);
+        return {};
     }
+    // A narrower view (eax of rax) replaces only its own bytes.
+    bool pc = regno == view_->pc_row;
+    std::uint64_t v = pc ? linear_pc(s) : b.get(s);
+    std::memcpy(&v, value.data(), std::min(size, sizeof v));
+    if (pc) return set_linear_pc(s, v);
+    b.set(s, v);
+    return {};
+}
+
+Result<void> MachineTarget::write_register(ThreadId tid, std::size_t regno,
+                                           std::span<const std::uint8_t> value) {
+    auto id = vcpu_of(tid);
+    if (!id) return std::unexpected(id.error());
+    vcpu::VcpuSnapshot s = machine_.snapshot(*id);
+    if (auto r = set_row(s, regno, value); !r) return r;
     return machine_.write_snapshot(*id, s);  // a refused value: an error reply, state kept
+}
+
+Result<void> MachineTarget::write_registers(ThreadId tid, std::span<const std::uint8_t> all) {
+    auto id = vcpu_of(tid);
+    if (!id) return std::unexpected(id.error());
+    // Every row into one snapshot, applied at once: all of it or (refused) none of it.
+    vcpu::VcpuSnapshot s = machine_.snapshot(*id);
+    for (std::size_t regno = 0; regno < view_->rows.size(); ++regno) {
+        const std::size_t size = view_->arch->register_bytes(regno);
+        if (all.size() < size) return make_error(ErrorKind::target, "register data too short");
+        if (auto r = set_row(s, regno, all.first(size)); !r) return r;
+        all = all.subspan(size);
+    }
+    return machine_.write_snapshot(*id, s);
 }
 
 Result<vcpu::x86::Translation> MachineTarget::translate(std::uint64_t linear) const {
@@ -217,50 +250,59 @@ Result<std::size_t> MachineTarget::read_memory(std::uint64_t addr, std::span<std
     return done;
 }
 
+Result<std::vector<vcpu::PhysicalRange>> MachineTarget::physical_ranges(
+    std::uint64_t addr, std::uint64_t length) const {
+    std::vector<vcpu::PhysicalRange> ranges;
+    for (std::uint64_t done = 0; done < length;) {
+        if (done > 0 && addr + done < addr)
+            return make_error(ErrorKind::target, "past the top of the address space");
+        auto t = memory_translation(addr + done);
+        if (!t) return std::unexpected(t.error());
+        const std::uint64_t n = std::min(length - done, t->bytes_left);
+        if (!ranges.empty() && ranges.back().gpa + ranges.back().size == t->physical)
+            ranges.back().size += n;
+        else
+            ranges.push_back({t->physical, n});
+        done += n;
+    }
+    return ranges;
+}
+
 // Every page is translated and checked before the first byte is written, so a write that
 // cannot be done whole changes nothing.
 Result<void> MachineTarget::write_memory(std::uint64_t addr, std::span<const std::uint8_t> data) {
-    struct Piece {
-        std::uint64_t gpa;
-        std::span<const std::uint8_t> bytes;
-    };
-    std::vector<Piece> pieces;
+    auto ranges = physical_ranges(addr, data.size());
+    if (!ranges) return std::unexpected(ranges.error());
     std::vector<std::uint8_t> scratch;
-    for (std::size_t done = 0; done < data.size();) {
-        if (done > 0 && addr + done < addr)
-            return make_error(ErrorKind::target, "write past the top of the address space");
-        auto t = memory_translation(addr + done);
-        if (!t) return std::unexpected(t.error());
-        auto bytes = data.subspan(done, std::min<std::uint64_t>(data.size() - done, t->bytes_left));
-        scratch.resize(bytes.size());
-        auto n = machine_.read_physical(t->physical, scratch);  // all of it in guest memory?
-        if (!n || *n != bytes.size())
+    std::uint64_t done = 0;
+    for (const auto& r : *ranges) {
+        scratch.resize(r.size);
+        auto n = machine_.read_physical(r.gpa, scratch);  // all of it in guest memory?
+        if (!n || *n != r.size)
             return make_error(ErrorKind::target,
                               fmt::format("{:#x} (guest-physical {:#x}) is not in guest memory",
-                                          addr + done, t->physical));
-        pieces.push_back({t->physical, bytes});
-        done += bytes.size();
+                                          addr + done, r.gpa));
+        done += r.size;
     }
-    for (const Piece& p : pieces)
-        if (auto r = machine_.write_physical(p.gpa, p.bytes); !r) return r;
+    done = 0;
+    for (const auto& r : *ranges) {
+        if (auto w = machine_.write_physical(r.gpa, data.subspan(done, r.size)); !w) return w;
+        done += r.size;
+    }
     return {};
 }
 
 namespace {
-Result<vcpu::HwBreakpoint> hw_breakpoint(BreakpointType type, std::uint64_t addr,
-                                         std::uint64_t kind) {
-    using vcpu::HwKind;
-    if (type == BreakpointType::hardware) return vcpu::HwBreakpoint{HwKind::execute, addr, 1};
-    if (type == BreakpointType::read_watch)  // x86 debug registers cannot watch reads alone
-        return make_error(ErrorKind::unsupported, "read watchpoints are not supported");
-    // SDM vol. 3B, 17.2.5: lengths 1, 2, 4, 8, aligned to their length.
-    if (kind != 1 && kind != 2 && kind != 4 && kind != 8)
-        return make_error(ErrorKind::target, fmt::format("watch length {} not 1, 2, 4 or 8", kind));
-    if (addr % kind != 0)
+// A Z2..Z4 packet's watch; gdb sends the watched length as the kind (gdb manual, "Packets").
+Result<vcpu::Watchpoint> watchpoint(BreakpointType type, std::uint64_t addr, std::uint64_t kind) {
+    if (kind == 0 || kind > vcpu::PageWatches::max_length)
         return make_error(ErrorKind::target,
-                          fmt::format("watch at {:#x} not aligned to {}", addr, kind));
-    return vcpu::HwBreakpoint{type == BreakpointType::write_watch ? HwKind::write : HwKind::access,
-                              addr, static_cast<unsigned>(kind)};
+                          fmt::format("cannot watch {} bytes (1 to {} can be watched)", kind,
+                                      vcpu::PageWatches::max_length));
+    const vcpu::WatchKind k = type == BreakpointType::read_watch     ? vcpu::WatchKind::read
+                              : type == BreakpointType::access_watch ? vcpu::WatchKind::access
+                                                                     : vcpu::WatchKind::write;
+    return vcpu::Watchpoint{k, addr, kind};
 }
 }  // namespace
 
@@ -273,9 +315,12 @@ Result<void> MachineTarget::insert_breakpoint(BreakpointType type, std::uint64_t
         sw_breakpoint_gpa_[addr] = t->physical;
         return {};
     }
-    auto bp = hw_breakpoint(type, addr, kind);
-    if (!bp) return std::unexpected(bp.error());
-    return machine_.insert_hw_breakpoint(*bp);
+    if (type == BreakpointType::hardware)
+        return machine_.insert_hw_breakpoint({vcpu::HwKind::execute, addr, 1});
+    // Page protection watches the guest-physical bytes the address leads to now.
+    auto w = watchpoint(type, addr, kind);
+    if (!w) return std::unexpected(w.error());
+    return machine_.insert_watchpoint(*w, physical_ranges(addr, kind));
 }
 
 Result<void> MachineTarget::remove_breakpoint(BreakpointType type, std::uint64_t addr,
@@ -289,9 +334,11 @@ Result<void> MachineTarget::remove_breakpoint(BreakpointType type, std::uint64_t
         sw_breakpoint_gpa_.erase(it);
         return r;
     }
-    auto bp = hw_breakpoint(type, addr, kind);
-    if (!bp) return std::unexpected(bp.error());
-    return machine_.remove_hw_breakpoint(*bp);
+    if (type == BreakpointType::hardware)
+        return machine_.remove_hw_breakpoint({vcpu::HwKind::execute, addr, 1});
+    auto w = watchpoint(type, addr, kind);
+    if (!w) return std::unexpected(w.error());
+    return machine_.remove_watchpoint(*w);
 }
 
 Result<void> MachineTarget::resume(std::span<const gdbstub::ThreadAction> actions) {
@@ -347,8 +394,9 @@ StopEvent MachineTarget::to_stop_event(const vcpu::VcpuStop& s) {
             e.reason = StopReason::hw_break;
             break;
         case vcpu::StopCause::watchpoint:
-            e.reason =
-                s.access == vcpu::VcpuStop::Access::write ? StopReason::watch : StopReason::awatch;
+            e.reason = s.access == vcpu::VcpuStop::Access::write  ? StopReason::watch
+                       : s.access == vcpu::VcpuStop::Access::read ? StopReason::rwatch
+                                                                  : StopReason::awatch;
             e.data_address = s.address;
             break;
         case vcpu::StopCause::step:

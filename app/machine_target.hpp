@@ -34,6 +34,7 @@ class MachineTarget final : public gdbstub::Target {
                                std::span<std::uint8_t> out) override;
     Result<void> write_register(gdbstub::ThreadId, std::size_t regno,
                                 std::span<const std::uint8_t> value) override;
+    Result<void> write_registers(gdbstub::ThreadId, std::span<const std::uint8_t> all) override;
     Result<std::size_t> read_memory(std::uint64_t addr, std::span<std::uint8_t> out) override;
     Result<void> write_memory(std::uint64_t addr, std::span<const std::uint8_t> data) override;
     Result<void> insert_breakpoint(gdbstub::BreakpointType, std::uint64_t addr,
@@ -59,9 +60,10 @@ class MachineTarget final : public gdbstub::Target {
     // The PC as gdb sees it: the linear address of the next instruction, CS.base + IP
     // outside long mode, so breakpoints, memory and disassembly at $pc agree (public for
     // tests).  Setting it moves IP, and in real mode also CS when the address is outside
-    // the current 64 KiB code segment.
+    // the current 64 KiB code segment.  An address the mode's CS:IP cannot reach (above
+    // FFFF:FFFF in real mode, beyond a 16-bit segment) is an error and changes nothing.
     static std::uint64_t linear_pc(const vcpu::VcpuSnapshot&);
-    static void set_linear_pc(vcpu::VcpuSnapshot&, std::uint64_t linear);
+    static Result<void> set_linear_pc(vcpu::VcpuSnapshot&, std::uint64_t linear);
 
     // Memory addresses (m, M, X, software breakpoints) are linear, as the guest's code uses
     // them, and go through vCPU 0's page tables (SDM vol. 3A, chapter 4).  In physical mode
@@ -87,6 +89,9 @@ class MachineTarget final : public gdbstub::Target {
                   const gdbstub::arch::Arch* forced_view,
                   std::function<void(const std::string&)> log);
     Result<unsigned> vcpu_of(gdbstub::ThreadId) const;
+    // Register `regno` of the current view set to `value` in `s` (not yet applied).
+    Result<void> set_row(vcpu::VcpuSnapshot& s, std::size_t regno,
+                         std::span<const std::uint8_t> value) const;
     const View& view_of(const gdbstub::arch::Arch&) const;
     // The vCPU whose mode picks the view: the one that stopped last.
     vcpu::VcpuSnapshot reporting_snapshot() const;
@@ -107,6 +112,10 @@ class MachineTarget final : public gdbstub::Target {
 
     // Memory addressing (see set_physical_memory); session thread only.
     Result<vcpu::x86::Translation> memory_translation(std::uint64_t address) const;
+    // Where `length` bytes from `address` are in guest-physical memory, page by page
+    // (adjacent pieces joined); the translation's error when a page is not mapped.
+    Result<std::vector<vcpu::PhysicalRange>> physical_ranges(std::uint64_t address,
+                                                             std::uint64_t length) const;
     bool physical_memory_ = false;
     std::optional<std::uint64_t> page_table_root_;
     // Software breakpoints by linear address -> the guest-physical address they were inserted

@@ -59,7 +59,7 @@ constexpr RegisterBinding msr(std::string_view name) {
     return field<&S::msrs, Path...>(name);
 }
 
-// Writing a selector in real mode also sets the base, as a real-mode load would (SDM vol.
+// Writing a new selector in real mode also sets the base, as a real-mode load would (SDM vol.
 // 3A, 20.1.1); in protected mode only the selector changes until the guest reloads it.  LDTR
 // and TR cannot be loaded in real mode, so theirs only ever change the selector.
 template <Segment SystemRegisters::*M, bool RealModeBase = true>
@@ -67,7 +67,11 @@ constexpr RegisterBinding selector(std::string_view name) {
     return {name, [](const S& s) -> std::uint64_t { return (s.sregs.*M).selector; },
             [](S& s, std::uint64_t v) {
                 Segment& seg = s.sregs.*M;
-                seg.selector = static_cast<std::uint16_t>(v);
+                const auto value = static_cast<std::uint16_t>(v);
+                // Writing back the same selector (gdb's 'G' writes every row) keeps the base:
+                // at reset CS is F000 with base FFFF0000, not F0000.
+                if (value == seg.selector) return;
+                seg.selector = value;
                 if (RealModeBase && (s.sregs.cr0 & 1) == 0)
                     seg.base = std::uint64_t{seg.selector} << 4;
             },

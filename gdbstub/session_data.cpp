@@ -66,15 +66,8 @@ Result<Response> Session::Impl::handle(const protocol::WriteRegisters& write) {
         return make_error(ErrorKind::protocol, fmt::format("'G' with {} bytes, registers take {}",
                                                            write.data.size(), total));
     }
-    std::span<const std::uint8_t> rest = write.data;
-    for (std::size_t regno = 0; regno < arch.registers.size(); ++regno) {
-        std::size_t size = arch.register_bytes(regno);
-        auto written = target.write_register(register_thread, regno, rest.first(size));
-        // gdb writes back every register it read, including ones we sent as unavailable.
-        if (!written && written.error().kind != ErrorKind::unsupported)
-            return std::unexpected(written.error());
-        rest = rest.subspan(size);
-    }
+    if (auto written = target.write_registers(register_thread, write.data); !written)
+        return std::unexpected(written.error());
     return protocol::OkReply{};
 }
 

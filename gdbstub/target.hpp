@@ -56,6 +56,22 @@ class Target {
                                        std::span<std::uint8_t> out) = 0;
     virtual Result<void> write_register(ThreadId, std::size_t regno,
                                         std::span<const std::uint8_t> value) = 0;
+    // 'G': every register at once, `all` being the rows in order (exactly the 'g' layout).
+    // By default one write_register per row, a row the target does not have (unsupported)
+    // skipped; a target that can should apply all or nothing.
+    virtual Result<void> write_registers(ThreadId thread, std::span<const std::uint8_t> all) {
+        const arch::Arch& a = arch();
+        for (std::size_t regno = 0; regno < a.registers.size(); ++regno) {
+            const std::size_t size = a.register_bytes(regno);
+            if (all.size() < size)
+                return make_error(ErrorKind::protocol, "register data too short");
+            auto written = write_register(thread, regno, all.first(size));
+            // gdb writes back every register it read, including ones sent as unavailable.
+            if (!written && written.error().kind != ErrorKind::unsupported) return written;
+            all = all.subspan(size);
+        }
+        return {};
+    }
 
     // Memory at debugger addresses.  read_memory may stop short at an unmapped address and
     // returns the number of bytes read (0 with an error when none).  Inserted software

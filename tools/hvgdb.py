@@ -28,7 +28,7 @@ class _Follower:
     def __init__(self):
         self.enabled = True
         self.directory = None
-        self.hooked = False
+        self.description_set = False
 
     def connected_to_remote(self):
         inferior = gdb.selected_inferior()
@@ -47,23 +47,46 @@ class _Follower:
                 print("hvgdb: the target did not answer 'monitor view': %s" % e)
             return
         now = _VIEW_NOW.match(answer.strip())
-        if now is None or now.group(2) or now.group(1) == now.group(3):
+        if now is None:
+            return
+        served, forced, suits = now.group(1), now.group(2), now.group(3)
+        wanted = served if forced else suits
+        if served == wanted and _GDB_ARCH.get(gdb_architecture()) == wanted:
             return
         # Unload an executable of the old width while gdb's registers still match hvgdb's.
-        if "Local exec file:" in gdb.execute("info files", to_string=True):
+        if served != wanted and "Local exec file:" in gdb.execute("info files", to_string=True):
             gdb.execute("exec-file", to_string=True)
-        switched = _VIEW_SET.match(gdb.execute("monitor view auto", to_string=True).strip())
-        if switched is None or switched.group(2) != "changed":
-            return
-        view = switched.group(1)
+        if served != wanted:
+            switched = _VIEW_SET.match(gdb.execute("monitor view auto", to_string=True).strip())
+            if switched is None or switched.group(1) != wanted:
+                return
         description = gdb.execute("monitor tdesc", to_string=True)
         if self.directory is None:
             self.directory = tempfile.mkdtemp(prefix="hvgdb-gdb-")
-        path = os.path.join(self.directory, view + ".xml")
+        path = os.path.join(self.directory, wanted + ".xml")
         with open(path, "w") as f:
             f.write(description)
         gdb.execute("set tdesc filename " + path, to_string=True)
-        print("hvgdb: the CPU mode changed; register view now %s" % view)
+        self.description_set = True
+        print("hvgdb: register view %s for the CPU's mode" % wanted)
+
+    def forget(self, event=None):
+        # A description file would outlive the connection and mislead the next one: each
+        # connection starts from the description hvgdb sends.
+        if self.description_set:
+            self.description_set = False
+            gdb.execute("unset tdesc filename", to_string=True)
+
+
+def gdb_architecture():
+    try:
+        return gdb.selected_inferior().architecture().name()
+    except (gdb.error, AttributeError):
+        return ""
+
+
+# gdb's architecture names -> hvgdb's view names.
+_GDB_ARCH = {"i8086": "i8086", "i386": "i386", "i386:x86-64": "x86-64"}
 
 
 _follower = _Follower()
@@ -117,3 +140,6 @@ def _install_hook():
 _SyncCommand()
 _FollowCommand()
 _install_hook()
+for _event in ("exited", "connection_removed"):
+    if hasattr(gdb.events, _event):
+        getattr(gdb.events, _event).connect(_follower.forget)

@@ -46,6 +46,7 @@ Result<void> SwBreakpoints::insert(std::uint64_t linear, std::uint64_t gpa) {
         release(old->second);
         by_linear_.erase(old);
     }
+    removed_host_.erase(key);
     if (shared != by_host_.end()) {
         ++shared->second.users;
     } else {
@@ -64,32 +65,38 @@ Result<void> SwBreakpoints::remove(std::uint64_t linear, std::uint64_t) {
     auto it = by_linear_.find(linear);
     if (it == by_linear_.end())
         return make_error(ErrorKind::target, fmt::format("no breakpoint at {:#x}", linear));
-    release(it->second);
+    const std::uintptr_t key = it->second;
+    release(key);
     by_linear_.erase(it);
-    remember_removed(linear);
+    remember_removed(linear, key);
     return {};
 }
 
 void SwBreakpoints::release(std::uintptr_t key) {
     auto it = by_host_.find(key);
     if (it == by_host_.end() || --it->second.users > 0) return;
-    *it->second.byte = it->second.original;
+    // A byte the guest has overwritten since keeps the guest's value.
+    if (*it->second.byte == breakpoint_opcode(mechanism_)) *it->second.byte = it->second.original;
     by_host_.erase(it);
 }
 
 void SwBreakpoints::remove_all() {
     std::lock_guard lock(mutex_);
-    for (const auto& [key, entry] : by_host_) *entry.byte = entry.original;
-    for (const auto& [linear, key] : by_linear_) remember_removed(linear);
+    const std::uint8_t opcode = breakpoint_opcode(mechanism_);
+    for (const auto& [key, entry] : by_host_)
+        if (*entry.byte == opcode) *entry.byte = entry.original;
+    for (const auto& [linear, key] : by_linear_) remember_removed(linear, key);
     by_host_.clear();
     by_linear_.clear();
 }
 
-void SwBreakpoints::remember_removed(std::uint64_t linear) {
+void SwBreakpoints::remember_removed(std::uint64_t linear, std::uintptr_t key) {
     // Bounded like the table itself; a trap on a removed breakpoint follows its removal
     // within microseconds, so forgetting old removals costs nothing.
     if (removed_linear_.size() >= max_breakpoints) removed_linear_.clear();
+    if (removed_host_.size() >= max_breakpoints) removed_host_.clear();
     removed_linear_.insert(linear);
+    if (!by_host_.contains(key)) removed_host_.insert(key);
 }
 
 bool SwBreakpoints::contains_linear(std::uint64_t linear) const {
@@ -97,11 +104,43 @@ bool SwBreakpoints::contains_linear(std::uint64_t linear) const {
     return by_linear_.contains(linear);
 }
 
-bool SwBreakpoints::removed_meanwhile(std::uint64_t linear, std::uint64_t gpa) const {
+SwBreakpoints::Trap SwBreakpoints::classify(std::uint64_t linear,
+                                            std::optional<std::uint64_t> gpa) const {
     std::lock_guard lock(mutex_);
-    if (!removed_linear_.contains(linear)) return false;
-    const std::uint8_t* byte = byte_at(gpa);
-    return byte && *byte != breakpoint_opcode(mechanism_);
+    const std::uint8_t* byte = gpa ? byte_at(*gpa) : nullptr;
+    if (!byte) {  // untranslatable: the linear address is all there is to go by
+        if (by_linear_.contains(linear)) return Trap::breakpoint;
+        return removed_linear_.contains(linear) ? Trap::removed : Trap::guest;
+    }
+    const std::uintptr_t key = key_of(byte);
+    if (by_host_.contains(key)) {
+        auto it = by_linear_.find(linear);
+        return it != by_linear_.end() && it->second == key ? Trap::breakpoint : Trap::alias;
+    }
+    // A breakpoint removed while the vCPU ran into it: the opcode is gone from its byte.  An
+    // opcode still there is the guest's own.
+    if ((removed_host_.contains(key) || removed_linear_.contains(linear)) &&
+        *byte != breakpoint_opcode(mechanism_))
+        return Trap::removed;
+    return Trap::guest;
+}
+
+void SwBreakpoints::with_original(std::uint64_t gpa, const std::function<void()>& run) {
+    std::uint8_t* byte = nullptr;
+    {
+        std::lock_guard lock(mutex_);
+        byte = byte_at(gpa);
+        auto it = byte ? by_host_.find(key_of(byte)) : by_host_.end();
+        if (it != by_host_.end() && *byte == breakpoint_opcode(mechanism_))
+            *byte = it->second.original;
+        else
+            byte = nullptr;
+    }
+    run();  // without the lock: it may trap again and ask classify()
+    if (!byte) return;
+    std::lock_guard lock(mutex_);
+    auto it = by_host_.find(key_of(byte));
+    if (it != by_host_.end() && *byte == it->second.original) *byte = breakpoint_opcode(mechanism_);
 }
 
 Result<std::size_t> SwBreakpoints::read(std::uint64_t gpa, std::span<std::uint8_t> out) const {
@@ -113,9 +152,10 @@ Result<std::size_t> SwBreakpoints::read(std::uint64_t gpa, std::span<std::uint8_
         const std::size_t n = std::min<std::uint64_t>(host.size(), out.size() - done);
         std::memcpy(out.data() + done, host.data(), n);
         const std::uintptr_t first = key_of(host.data());
+        const std::uint8_t opcode = breakpoint_opcode(mechanism_);
         for (auto it = by_host_.lower_bound(first); it != by_host_.end() && it->first < first + n;
              ++it)
-            out[done + (it->first - first)] = it->second.original;
+            if (*it->second.byte == opcode) out[done + (it->first - first)] = it->second.original;
         done += n;
     }
     if (done == 0 && !out.empty())

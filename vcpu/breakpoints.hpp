@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -53,22 +54,34 @@ class SwBreakpoints {
     Result<void> remove(std::uint64_t linear, std::uint64_t gpa);
     void remove_all();  // original bytes restored
     bool contains_linear(std::uint64_t linear) const;
-    // True when a breakpoint at `linear` was removed (and not inserted again) and guest RAM
-    // no longer holds the opcode there: a trap at such an address came from a breakpoint
-    // removed while the vCPU was executing it, and the guest should simply run the original
-    // instruction.  Addresses that never held a breakpoint are never taken for one.
-    bool removed_meanwhile(std::uint64_t linear, std::uint64_t gpa) const;
+
+    // What a trap (int3's #BP, or the exit after hlt) on the byte at `gpa`, reached at
+    // `linear`, came from.  `gpa` is nullopt when the address could not be translated.
+    enum class Trap {
+        breakpoint,  // a breakpoint the debugger set at this linear address
+        alias,       // a breakpoint's byte reached through another linear address (a second
+                     // mapping, a ROM window): not the debugger's, the original should run
+        removed,     // a breakpoint removed while the vCPU was executing it: run the original
+        guest,       // the guest's own instruction
+    };
+    Trap classify(std::uint64_t linear, std::optional<std::uint64_t> gpa) const;
+
+    // Runs `run` with the original byte at `gpa` back in place, then patches it again if a
+    // breakpoint still wants it: how a vCPU executes the instruction under an alias.  Other
+    // vCPUs running meanwhile do not see the breakpoint there.
+    void with_original(std::uint64_t gpa, const std::function<void()>& run);
 
     // Memory as the guest wrote it: breakpoint bytes read as the originals, and writes
-    // over a breakpoint update the original while the breakpoint stays inserted.  A read
-    // goes on across adjacent regions and stops short at a gap (an error when it starts in
+    // over a breakpoint update the original while the breakpoint stays inserted.  A byte the
+    // guest itself has overwritten since the patch reads (and is left) as the guest wrote it.  A
+    // read goes on across adjacent regions and stops short at a gap (an error when it starts in
     // one); a write must lie wholly in memory, ROM included.
     Result<std::size_t> read(std::uint64_t gpa, std::span<std::uint8_t> out) const;
     Result<void> write(std::uint64_t gpa, std::span<const std::uint8_t> in);
 
   private:
     // Under mutex_.
-    void remember_removed(std::uint64_t linear);
+    void remember_removed(std::uint64_t linear, std::uintptr_t key);
     void release(std::uintptr_t key);  // one breakpoint less on that byte
     std::uint8_t* byte_at(std::uint64_t gpa) const;
 
@@ -82,6 +95,7 @@ class SwBreakpoints {
     std::map<std::uintptr_t, Entry> by_host_;            // keyed by the host byte's address
     std::map<std::uint64_t, std::uintptr_t> by_linear_;  // trap address -> entry
     std::set<std::uint64_t> removed_linear_;             // removed, possibly still being trapped on
+    std::set<std::uintptr_t> removed_host_;              // the bytes those patched
     mutable std::mutex mutex_;
 };
 

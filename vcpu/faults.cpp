@@ -68,7 +68,7 @@ std::optional<FaultReport> describe_fault(const Exit& exit, const x86::Registers
 std::string repeated_fault_text(const std::string& original) {
     return fmt::format(
         "{} (again: the vCPU does not run on from a fault until the debugger changes its "
-        "registers, e.g. set $pc)",
+        "registers or writes guest memory)",
         original);
 }
 

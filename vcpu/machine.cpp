@@ -143,6 +143,7 @@ Result<std::size_t> Machine::read_physical(std::uint64_t gpa, std::span<std::uin
 }
 
 Result<void> Machine::write_physical(std::uint64_t gpa, std::span<const std::uint8_t> in) {
+    ++impl_->debugger_memory_writes;  // releases vCPUs a fault stopped (see thread_main)
     return impl_->breakpoints.write(gpa, in);
 }
 
@@ -170,8 +171,44 @@ Result<void> Machine::remove_hw_breakpoint(const HwBreakpoint& bp) {
     return {};
 }
 
+namespace {
+// The debug-register form of a watch, when there is one (SDM vol. 3B, 17.2.4 and 17.2.5): a
+// write or read/write watch of 1, 2, 4 or 8 bytes aligned to its length.  x86 cannot watch
+// reads alone.
+std::optional<HwBreakpoint> debug_register_watch(const Watchpoint& w) {
+    if (w.kind == WatchKind::read) return std::nullopt;
+    if (w.length != 1 && w.length != 2 && w.length != 4 && w.length != 8) return std::nullopt;
+    if (w.linear % w.length != 0) return std::nullopt;
+    return HwBreakpoint{w.kind == WatchKind::write ? HwKind::write : HwKind::access, w.linear,
+                        static_cast<unsigned>(w.length)};
+}
+}  // namespace
+
+Result<void> Machine::insert_watchpoint(const Watchpoint& w,
+                                        const Result<std::vector<PhysicalRange>>& physical) {
+    if (impl_->page_watches.contains(w.kind, w.linear, w.length)) return {};
+    auto bp = debug_register_watch(w);
+    if (bp && impl_->data_breakpoints && insert_hw_breakpoint(*bp)) {
+        // Listed by its bytes too, for accesses emulated on pages other watches protect.
+        if (physical)
+            (void)impl_->page_watches.insert({w.kind, w.linear, w.length, *physical, false});
+        return {};
+    }  // else every debug register is taken: page protection
+    if (!physical) return std::unexpected(physical.error());
+    return impl_->page_watches.insert({w.kind, w.linear, w.length, *physical});
+}
+
+Result<void> Machine::remove_watchpoint(const Watchpoint& w) {
+    auto removed = impl_->page_watches.remove(w.kind, w.linear, w.length);
+    if (running()) impl_->page_watches.apply();  // else at the next resume
+    if (auto bp = debug_register_watch(w))
+        if (remove_hw_breakpoint(*bp)) return {};
+    return removed;
+}
+
 void Machine::clear_breakpoints() {
     impl_->breakpoints.remove_all();
+    impl_->page_watches.clear();
     std::lock_guard lock(impl_->mutex);
     impl_->hw_slots.fill(std::nullopt);
     impl_->debug_state_changed();
@@ -183,6 +220,7 @@ void Machine::discard_pending_stops() {
 }
 
 void Machine::resume(std::span<const VcpuAction> actions) {
+    impl_->page_watches.apply();  // before the vCPUs enter the guest again
     impl_->resume(actions);
 }
 void Machine::request_stop() {

@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "vcpu/breakpoints.hpp"
 #include "vcpu/devices.hpp"
+#include "vcpu/page_watches.hpp"
 #include "vcpu/vm.hpp"
 #include "vcpu/x86/state.hpp"
 
@@ -66,13 +67,22 @@ struct HwBreakpoint {
     bool operator==(const HwBreakpoint&) const = default;
 };
 
+// A watchpoint as the debugger asks for it: `length` bytes from linear address `linear`.
+struct Watchpoint {
+    WatchKind kind = WatchKind::write;
+    std::uint64_t linear = 0;
+    std::uint64_t length = 0;
+    bool operator==(const Watchpoint&) const = default;
+};
+
 struct MachineConfig {
     std::uint64_t ram_bytes = 128ull << 20;
     unsigned cpus = 1;
     ConsoleSink console;
     SwBreakpointMechanism mechanism = SwBreakpointMechanism::int3;
     // Whether the host reports debug-register data breakpoints (see probe_host); without
-    // them, write and access watchpoints are refused as unsupported.
+    // them, insert_hw_breakpoint refuses write and access watchpoints as unsupported and
+    // insert_watchpoint keeps them all by page protection.
     bool data_breakpoints = true;
 };
 
@@ -131,7 +141,18 @@ class Machine {
     // Applied at the next resume.
     Result<void> insert_hw_breakpoint(const HwBreakpoint&);
     Result<void> remove_hw_breakpoint(const HwBreakpoint&);
-    // Every breakpoint and watchpoint removed, original bytes restored.
+    // Watchpoints, exact to the byte.  A write or access watch of 1, 2, 4 or 8 aligned bytes
+    // takes a free debug register where the host reports data breakpoints; every other watch
+    // (read watches, other lengths, more than the debug registers hold, hosts without data
+    // breakpoints) is kept by page protection over `physical`: where the page walk found the
+    // watched bytes, or why it could not, which is then the error.  A protected page costs
+    // an exit for every guest access to it.  Inserted at once (the vCPUs are stopped while
+    // the debugger sets watches); a removed watch's pages get their permissions back at the
+    // next resume.  ErrorKind::target when neither way can take the watch.
+    Result<void> insert_watchpoint(const Watchpoint&,
+                                   const Result<std::vector<PhysicalRange>>& physical);
+    Result<void> remove_watchpoint(const Watchpoint&);
+    // Every breakpoint and watchpoint removed, original bytes and page permissions restored.
     void clear_breakpoints();
     // Forgets stops that happened while another was being reported (the debugger that
     // would have been told about them has left).

@@ -2,6 +2,7 @@
 #include "vcpu/physical_memory.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -33,14 +34,19 @@ Result<void> PhysicalMemory::add(const MemoryRegion& region) {
     return {};
 }
 
-std::span<std::uint8_t> PhysicalMemory::host_from(std::uint64_t gpa) const {
+const MemoryRegion* PhysicalMemory::region_at(std::uint64_t gpa) const {
     // The last region starting at or below gpa is the only one that can hold it.
     auto after = std::upper_bound(regions_.begin(), regions_.end(), gpa,
                                   [](std::uint64_t a, const MemoryRegion& r) { return a < r.gpa; });
-    if (after == regions_.begin()) return {};
+    if (after == regions_.begin()) return nullptr;
     const MemoryRegion& r = *std::prev(after);
-    if (gpa - r.gpa >= r.host.size()) return {};
-    return r.host.subspan(gpa - r.gpa);
+    return gpa - r.gpa < r.host.size() ? &r : nullptr;
+}
+
+std::span<std::uint8_t> PhysicalMemory::host_from(std::uint64_t gpa) const {
+    const MemoryRegion* r = region_at(gpa);
+    if (!r) return {};
+    return r->host.subspan(gpa - r->gpa);
 }
 
 bool PhysicalMemory::covers(std::uint64_t gpa, std::uint64_t size) const {
@@ -51,6 +57,18 @@ bool PhysicalMemory::covers(std::uint64_t gpa, std::uint64_t size) const {
         std::uint64_t n = std::min<std::uint64_t>(host.size(), size);
         size -= n;
         gpa += n;
+    }
+    return true;
+}
+
+bool PhysicalMemory::read_raw(std::uint64_t gpa, std::span<std::uint8_t> out) const {
+    std::size_t done = 0;
+    while (done < out.size()) {
+        auto host = host_from(gpa + done);
+        if (host.empty()) return false;
+        const std::size_t n = std::min<std::uint64_t>(host.size(), out.size() - done);
+        std::memcpy(out.data() + done, host.data(), n);
+        done += n;
     }
     return true;
 }

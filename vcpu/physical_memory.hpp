@@ -37,9 +37,14 @@ class PhysicalMemory {
     // The host bytes from `gpa` to the end of the region holding it; empty when no region
     // holds `gpa`.
     std::span<std::uint8_t> host_from(std::uint64_t gpa) const;
+    // The region holding `gpa`, nullptr when none does.
+    const MemoryRegion* region_at(std::uint64_t gpa) const;
     // Whether every byte of [gpa, gpa + size) lies in some region (adjacent regions count as
     // one range).  An empty range is covered.
     bool covers(std::uint64_t gpa, std::uint64_t size) const;
+    // Copies [gpa, gpa + out.size()) into `out` as the host memory holds it (software
+    // breakpoints included); false, with `out` partly filled, when not all of it is memory.
+    bool read_raw(std::uint64_t gpa, std::span<std::uint8_t> out) const;
 
   private:
     std::vector<MemoryRegion> regions_;

@@ -12,7 +12,11 @@ namespace hvgdb::vcpu {
 struct ProbeResult {
     SwBreakpointMechanism mechanism = SwBreakpointMechanism::int3;
     bool data_breakpoints = true;  // debug-register write/access watchpoints trap to the host
-    std::string note;              // why, for the banner and logs
+    // A single step runs one iteration of a REP string instruction, as the CPU's trap flag
+    // does; false where the host emulates them several iterations at a time.
+    bool rep_iteration_steps = true;
+    bool block_interrupts = false;  // single steps block interrupts (KVM_GUESTDBG_BLOCKIRQ)
+    std::string note;               // why, for the banner and logs
 };
 
 // Runs a tiny throw-away VM on the calling thread.

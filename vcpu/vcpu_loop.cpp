@@ -10,14 +10,14 @@
 #include <fmt/format.h>
 
 #include "vcpu/faults.hpp"
+#include "vcpu/x86/paging.hpp"
 
 namespace hvgdb::vcpu {
 
 namespace {
 
-constexpr std::uint64_t dr6_single_step = 1u << 14;  // DR6.BS (SDM vol. 3B, 17.2.3)
-constexpr std::uint64_t dr7_fixed = 0x400;           // bit 10 reads as 1
-constexpr std::uint64_t dr7_ge = 0x200;              // exact breakpoint match
+constexpr std::uint64_t dr7_fixed = 0x400;  // bit 10 reads as 1
+constexpr std::uint64_t dr7_ge = 0x200;     // exact breakpoint match
 std::uint64_t dr7_bits(unsigned slot, const HwBreakpoint& bp) {
     // R/W: 00 execute, 01 write, 11 read/write.  LEN: 00 1, 01 2, 11 4, 10 8 bytes.
     std::uint64_t rw = bp.kind == HwKind::execute ? 0 : bp.kind == HwKind::write ? 1 : 3;
@@ -27,6 +27,30 @@ std::uint64_t dr7_bits(unsigned slot, const HwBreakpoint& bp) {
 }
 
 // Where the vCPU will fetch its next instruction.
+// The guest-physical address `linear` leads to under the vCPU's own page tables (the
+// breakpoint table knows bytes, gdb's addresses are linear); nullopt when nothing maps it.
+std::optional<std::uint64_t> physical_of(const PhysicalMemory& memory,
+                                         const x86::SystemRegisters& sregs, std::uint64_t linear) {
+    auto read = [&memory](std::uint64_t gpa, std::span<std::uint8_t> out) {
+        return memory.read_raw(gpa, out);
+    };
+    auto t = x86::translate(x86::paging_control(sregs), linear, read);
+    if (!t) return std::nullopt;
+    return t->physical;
+}
+
+// IP one byte back (onto a one-byte breakpoint), wrapping as the mode's IP does.
+std::uint64_t instruction_pointer_before(const x86::SystemRegisters& sregs, std::uint64_t ip) {
+    switch (x86::cpu_mode(sregs)) {
+        case x86::CpuMode::long64:
+            return ip - 1;
+        case x86::CpuMode::protected32:
+            return (ip - 1) & 0xffffffffu;
+        default:
+            return (ip - 1) & 0xffffu;
+    }
+}
+
 Result<std::uint64_t> next_instruction(Vcpu& vcpu) {
     auto regs = vcpu.get_registers();
     if (!regs) return std::unexpected(regs.error());
@@ -168,6 +192,7 @@ Machine::Impl::Impl(std::unique_ptr<Vm> vm_, std::span<std::uint8_t> ram_,
       memory(ram_),
       ports(make_pc_port_bus(config.console)),
       breakpoints(memory, config.mechanism),
+      page_watches(*vm, memory, breakpoints),
       data_breakpoints(config.data_breakpoints) {
     for (unsigned i = 0; i < config.cpus; ++i) {
         vcpus.push_back(std::make_unique<VcpuThread>());
@@ -210,7 +235,13 @@ Result<void> Machine::Impl::apply_debug(Vcpu& vcpu, VcpuThread& self, bool step)
         std::lock_guard lock(mutex);
         debug = debug_control(step);
     }
-    if (self.applied_debug == debug) return {};
+    if (step && self.step_plan && self.step_plan->entry)
+        add_step_catch(debug, self.step_plan->entry->handler);
+    // A step sets the controls again even when they are the same: KVM sets RFLAGS.TF only
+    // while RIP is where the controls were last set, and drops it when RFLAGS is written
+    // elsewhere (the debugger's register write, an instruction KVM emulated), so the next
+    // step would run free.
+    if (self.applied_debug == debug && !step) return {};
     if (auto r = vcpu.set_debug(debug); !r) {
         self.applied_debug.reset();
         return r;
@@ -272,10 +303,12 @@ void Machine::Impl::thread_main(VcpuThread& self) {
     // A fault (triple fault, internal error, failed entry) stopped the vCPU in this state.  It
     // does not enter the guest again from there: it would fault again, or run on from a state
     // the hardware leaves undefined.  Resuming reports the same fault again, until the
-    // debugger changes the registers; then the vCPU runs from what it set.
+    // debugger writes the registers or guest memory (repairs an IDT, say); then the vCPU runs
+    // from what it holds.
     struct StuckFault {
         VcpuStop stop;
         VcpuSnapshot state;
+        std::uint64_t memory_writes;  // the debugger's memory writes so far
     };
     std::optional<StuckFault> stuck;
     auto finish = [&](VcpuStop stop) {
@@ -284,7 +317,7 @@ void Machine::Impl::thread_main(VcpuThread& self) {
         finish_stop(vcpu, self, std::move(stop));
         if (!sticks) return;
         std::lock_guard lock(mutex);  // the snapshot finish_stop published
-        stuck = StuckFault{std::move(*sticks), self.snapshot};
+        stuck = StuckFault{std::move(*sticks), self.snapshot, debugger_memory_writes.load()};
     };
     for (;;) {
         VcpuThread::Command command;
@@ -306,6 +339,9 @@ void Machine::Impl::thread_main(VcpuThread& self) {
         }
         if (command == VcpuThread::Command::write) {
             apply_write(vcpu, self);
+            // The debugger wrote registers (perhaps the same values, after repairing memory):
+            // a faulted vCPU runs again from what it holds now.
+            stuck.reset();
             continue;
         }
         const bool step = command == VcpuThread::Command::step;
@@ -323,7 +359,8 @@ void Machine::Impl::thread_main(VcpuThread& self) {
                 std::lock_guard lock(mutex);
                 now = self.snapshot;
             }
-            if (same_cpu_state(now, stuck->state)) {
+            if (same_cpu_state(now, stuck->state) &&
+                debugger_memory_writes.load() == stuck->memory_writes) {
                 VcpuStop again = stuck->stop;
                 again.detail = repeated_fault_text(stuck->stop.detail);
                 finish_stop(vcpu, self, std::move(again));
@@ -337,18 +374,22 @@ void Machine::Impl::thread_main(VcpuThread& self) {
             // so step over the instruction with the debug registers off, then go on.
             auto at = next_instruction(vcpu);
             if (at && *at == hw_breakpoint_address) {
+                plan_step(self);
                 DebugControl over;
                 {
                     std::lock_guard lock(mutex);
                     over = debug_control(true);
                 }
                 over.dr7 = 0;
+                if (self.step_plan && self.step_plan->entry)
+                    add_step_catch(over, self.step_plan->entry->handler);
                 self.applied_debug.reset();
                 VcpuStop first;
                 if (auto r = vcpu.set_debug(over); !r)
                     first = fault(self.id, "cannot step over a breakpoint: " + r.error().message());
                 else
                     first = run_until_stop(vcpu, self, true, /*debug_registers_off=*/true);
+                first = finish_step(vcpu, self, std::move(first), /*debug_registers_off=*/true);
                 if (first.cause != StopCause::step || step) {
                     // Stopped before the instruction ran (Ctrl-C): still at the breakpoint.
                     hw_breakpoint_hit = first.cause == StopCause::interrupted;
@@ -357,12 +398,15 @@ void Machine::Impl::thread_main(VcpuThread& self) {
                 }
             }
         }
+        if (step) plan_step(self);
         if (auto r = apply_debug(vcpu, self, step); !r) {
+            self.step_plan.reset();
             finish_stop(vcpu, self,
                         fault(self.id, "cannot set debug state: " + r.error().message()));
             continue;
         }
         VcpuStop stop = run_until_stop(vcpu, self, step, false);
+        if (step) stop = finish_step(vcpu, self, std::move(stop), false);
         hw_breakpoint_hit = stop.cause == StopCause::hw_breakpoint;
         hw_breakpoint_address = stop.address;
         finish(std::move(stop));
@@ -428,6 +472,24 @@ Result<void> Machine::Impl::write_snapshot(unsigned id, const VcpuSnapshot& s) {
     return result;
 }
 
+std::optional<VcpuStop> Machine::Impl::step_original(Vcpu& vcpu, VcpuThread& self, bool step,
+                                                     std::uint64_t gpa) {
+    DebugControl over;
+    {
+        std::lock_guard lock(mutex);
+        over = debug_control(true);
+    }
+    over.dr7 = 0;
+    self.applied_debug.reset();
+    self.debug_dirty = true;  // the run loop puts the debugger's own state back afterwards
+    if (auto r = vcpu.set_debug(over); !r)
+        return fault(self.id, "cannot step over a breakpoint: " + r.error().message());
+    VcpuStop first;
+    breakpoints.with_original(gpa, [&] { first = run_until_stop(vcpu, self, true, true); });
+    if (first.cause != StopCause::step || step) return first;
+    return std::nullopt;
+}
+
 VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step,
                                        bool debug_registers_off) {
     const unsigned id = self.id;
@@ -443,22 +505,41 @@ VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step,
         if (auto* out = std::get_if<IoOut>(&*exit)) {
             PortEffect e = ports->write_string(out->port, out->size, out->data);
             if (e.exit_code) return exited(id, *e.exit_code);
+            // A step ends with the instruction: kvm_pvm would run the next one too before its
+            // trap when the port access was an OUT.
+            if (step) return finish_instruction(vcpu, id, std::nullopt);
         } else if (auto* in = std::get_if<IoIn>(&*exit)) {
             ports->read_string(in->port, in->size, in->data);
+            if (step) return finish_instruction(vcpu, id, std::nullopt);
         } else if (auto* mmio = std::get_if<MmioAccess>(&*exit)) {
-            // No MMIO devices: reads see an empty bus, writes are dropped.
-            if (!mmio->is_write) std::fill(mmio->data.begin(), mmio->data.end(), 0xff);
+            // No MMIO devices: guest memory exits only where it is protected (ROM, watched
+            // pages), elsewhere reads see an empty bus and writes are dropped.
+            auto hit = page_watches.complete_access(*mmio);
+            if (hit || step) return finish_instruction(vcpu, id, hit);
         } else if (auto* trap = std::get_if<DebugTrap>(&*exit)) {
             if (trap->vector == 3) {
-                if (breakpoints.contains_linear(trap->pc))
-                    return stop_of(id, StopCause::sw_breakpoint, trap->pc);
-                // Removed while we ran into it: RIP is still at it, run the original.
-                // (Addresses are physical for now, see MachineTarget::read_memory.)
-                if (breakpoints.removed_meanwhile(trap->pc, trap->pc)) continue;
-                // The guest's own int3: hand it back (the CPU advances past the int3).
-                if (auto r = vcpu.inject_exception(3); !r) return fault(id, r.error().message());
-                continue;
+                auto sregs = vcpu.get_system_registers();
+                if (!sregs) return fault(id, "cannot read registers after int3");
+                const auto gpa = physical_of(memory, *sregs, trap->pc);
+                switch (breakpoints.classify(trap->pc, gpa)) {
+                    case SwBreakpoints::Trap::breakpoint:
+                        return stop_of(id, StopCause::sw_breakpoint, trap->pc);
+                    case SwBreakpoints::Trap::removed:  // RIP is still at it: run the original
+                        continue;
+                    case SwBreakpoints::Trap::alias:
+                        if (auto stop = step_original(vcpu, self, step, *gpa)) return *stop;
+                        continue;
+                    case SwBreakpoints::Trap::guest:
+                        // The guest's own int3: hand it back (the CPU advances past it).
+                        if (auto r = vcpu.inject_exception(3); !r)
+                            return fault(id, r.error().message());
+                        continue;
+                }
             }
+            // The catch of a step over a software interrupt (plan_step).  Off a hardware
+            // breakpoint it may share a debug register with one of the debugger's.
+            if (step && self.step_plan && self.step_plan->enters_handler_at(trap->pc))
+                return stop_of(id, StopCause::step, trap->pc);
             bool stale = false;
             for (unsigned i = 0; i < 4; ++i) {
                 if (!(trap->dr6 & (1u << i))) continue;
@@ -478,46 +559,143 @@ VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step,
                     return stop_of(id, StopCause::hw_breakpoint, bp->linear);
                 return watchpoint(id, *bp);
             }
-            if (step || (trap->dr6 & dr6_single_step))
-                return stop_of(id, StopCause::step, trap->pc);
+            if (step) return stop_of(id, StopCause::step, trap->pc);
             if (stale) continue;
+            // Not the debugger's: the guest's own single step (its TF), a hit in debug
+            // registers it set itself, or ICEBP.  While hvgdb watches #DB every one exits
+            // here; hand it back to the guest.
+            if (auto r = vcpu.inject_exception(1); !r) return fault(id, r.error().message());
         } else if (std::holds_alternative<Halt>(*exit)) {
             auto regs = vcpu.get_registers();
             auto sregs = vcpu.get_system_registers();
             if (!regs || !sregs) return fault(id, "cannot read registers after hlt");
             if (breakpoints.mechanism() == SwBreakpointMechanism::hlt) {
-                std::uint64_t at = x86::code_linear_address(*sregs, regs->rip - 1);
-                if (breakpoints.contains_linear(at)) {
-                    regs->rip -= 1;  // report the breakpoint's address, as an int3 trap would
+                const std::uint64_t at = x86::code_linear_address(*sregs, regs->rip - 1);
+                const auto gpa = physical_of(memory, *sregs, at);
+                const auto origin = breakpoints.classify(at, gpa);
+                if (origin != SwBreakpoints::Trap::guest) {
+                    // Back onto the patched byte, as an int3 trap would leave it.
+                    regs->rip = instruction_pointer_before(*sregs, regs->rip);
                     if (auto r = vcpu.set_registers(*regs); !r)
                         return fault(id, r.error().message());
-                    return stop_of(id, StopCause::sw_breakpoint, at);
                 }
-                if (breakpoints.removed_meanwhile(at, at)) {
-                    regs->rip -= 1;
-                    if (auto r = vcpu.set_registers(*regs); !r)
-                        return fault(id, r.error().message());
+                if (origin == SwBreakpoints::Trap::breakpoint)
+                    return stop_of(id, StopCause::sw_breakpoint, at);
+                if (origin == SwBreakpoints::Trap::removed) continue;
+                if (origin == SwBreakpoints::Trap::alias) {
+                    if (auto stop = step_original(vcpu, self, step, *gpa)) return *stop;
                     continue;
                 }
             }
             if (step) return stop_of(id, StopCause::step);
-            // The guest halted and nothing can wake it (no interrupt sources yet): wait,
-            // using no CPU, until the debugger stops us.
-            std::unique_lock lock(mutex);
-            self.wake.wait(lock, [&] {
-                return self.stop_requested.load() || self.command == VcpuThread::Command::quit;
-            });
-            return stop_of(id, StopCause::interrupted);
+            return wait_while_halted(self);
         } else if (std::holds_alternative<Kicked>(*exit)) {
             continue;  // the loop head checks why
         } else if (std::holds_alternative<Shutdown>(*exit) ||
                    std::holds_alternative<InternalError>(*exit) ||
                    std::holds_alternative<EntryFailed>(*exit)) {
+            if (auto* failed = std::get_if<InternalError>(&*exit); failed && failed->emulation)
+                if (auto fetch = step_watched_fetch(vcpu, self, step, debug_registers_off);
+                    fetch.handled) {
+                    if (!fetch.stop) continue;
+                    return *fetch.stop;
+                }
             return fault_stop(vcpu, id, *exit, memory);
         } else if (auto* unknown = std::get_if<UnknownExit>(&*exit)) {
             return fault(id, fmt::format("unexpected KVM exit {}", unknown->reason));
         }
     }
+}
+
+VcpuStop Machine::Impl::wait_while_halted(VcpuThread& self) {
+    std::unique_lock lock(mutex);
+    self.wake.wait(lock, [&] {
+        return self.stop_requested.load() || self.command == VcpuThread::Command::quit;
+    });
+    return stop_of(self.id, StopCause::interrupted);
+}
+
+VcpuStop Machine::Impl::finish_instruction(Vcpu& vcpu, unsigned id, std::optional<WatchHit> hit) {
+    // Re-entering KVM_RUN would complete the access and run on; a watchpoint stops after the
+    // instruction that touched the watched bytes, as a debug-register one does (SDM vol. 3B,
+    // 17.2.5: data breakpoints are traps), and a single step after its one instruction (KVM
+    // would run the next one too before its trap when the access was a write).
+    for (;;) {
+        auto exit = vcpu.finish_instruction();
+        if (!exit) return fault(id, exit.error().message());
+        if (auto* mmio = std::get_if<MmioAccess>(&*exit)) {  // the same instruction goes on
+            auto more = page_watches.complete_access(*mmio);
+            if (!hit) hit = more;
+        } else if (auto* out = std::get_if<IoOut>(&*exit)) {  // e.g. outs from a watched page
+            PortEffect e = ports->write_string(out->port, out->size, out->data);
+            if (e.exit_code) return exited(id, *e.exit_code);
+        } else if (auto* in = std::get_if<IoIn>(&*exit)) {
+            ports->read_string(in->port, in->size, in->data);
+        } else {
+            break;  // Kicked: done; a DebugTrap: the single step's, after the instruction
+        }
+    }
+    if (!hit) return stop_of(id, StopCause::step);
+    VcpuStop s = stop_of(id, StopCause::watchpoint, hit->linear);
+    s.access = hit->kind == WatchKind::write  ? VcpuStop::Access::write
+               : hit->kind == WatchKind::read ? VcpuStop::Access::read
+                                              : VcpuStop::Access::access;
+    return s;
+}
+
+Machine::Impl::FetchStep Machine::Impl::step_watched_fetch(Vcpu& vcpu, VcpuThread& self, bool step,
+                                                           bool debug_registers_off) {
+    // An instruction fetched from a page with no memory slot cannot be emulated: KVM reports
+    // an emulation failure with RIP still at the instruction.
+    auto regs = vcpu.get_registers();
+    auto sregs = vcpu.get_system_registers();
+    if (!regs || !sregs) return {};
+    const std::uint64_t pc = x86::code_linear_address(*sregs, regs->rip);
+    // An instruction is at most 15 bytes (SDM vol. 2A, 2.3.11): its first page, then maybe
+    // the next; a step that still cannot fetch opens that one in a nested step.
+    const auto pc_gpa = physical_of(memory, *sregs, pc);
+    std::vector<std::uint64_t> pages;
+    for (auto gpa : {pc_gpa, physical_of(memory, *sregs, pc + 14)})
+        if (gpa) pages.push_back(*gpa & ~(PageWatches::page_size - 1));
+    // Two levels: the instruction's two pages.  A failure with both open is not a fetch's.
+    static thread_local unsigned depth = 0;
+    static thread_local std::uint64_t layouts_seen = 0;
+    if (depth >= 2) return {};
+    auto opened = page_watches.open(pages);
+    if (opened.empty()) {
+        // Memory slots replaced while this vCPU ran (a watch removed meanwhile) leave memory
+        // absent for a moment, and a fetch then fails the same way: once the change is done,
+        // the instruction runs again.  A failure that repeats without a change is the host's.
+        const std::uint64_t layouts = page_watches.layout_changes();
+        if (layouts == layouts_seen) return {};
+        layouts_seen = layouts;
+        return {true, std::nullopt};
+    }
+    VcpuStop stop;
+    std::uint8_t opcode = 0;
+    if (pc_gpa && breakpoints.classify(pc, pc_gpa) == SwBreakpoints::Trap::breakpoint) {
+        // Stepping a breakpoint's byte would run it: the stop it would have made instead.
+        stop = stop_of(self.id, StopCause::sw_breakpoint, pc);
+    } else if (auto r = step ? Result<void>() : apply_debug(vcpu, self, true); !r) {
+        stop = fault(self.id, "cannot set debug state: " + r.error().message());
+    } else {
+        if (pc_gpa) (void)breakpoints.read(*pc_gpa, {&opcode, 1});
+        ++depth;
+        auto one = [&] { stop = run_until_stop(vcpu, self, true, debug_registers_off); };
+        if (pc_gpa)  // a breakpoint byte reached through another address runs as the original
+            breakpoints.with_original(*pc_gpa, one);
+        else
+            one();
+        --depth;
+    }
+    self.debug_dirty = true;  // the run loop puts its own debug state back
+    if (auto r = page_watches.close(opened); !r)
+        return {true,
+                fault(self.id, "cannot protect a watched page again: " + r.error().message())};
+    if (step || stop.cause != StopCause::step) return {true, stop};
+    // A hlt (F4) that ran in the step leaves the guest halted, as it would be without it.
+    if (opcode == 0xf4) return {true, wait_while_halted(self)};
+    return {true, std::nullopt};
 }
 
 void Machine::Impl::publish_stop(VcpuThread& self, VcpuStop stop) {

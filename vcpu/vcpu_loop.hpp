@@ -1,10 +1,11 @@
-// Machine internals shared by machine.cpp and vcpu_loop.cpp: the per-vCPU thread record and
-// the all-stop bookkeeping.  Not part of the public interface.
+// Machine internals shared by machine.cpp, vcpu_loop.cpp and stepping.cpp: the per-vCPU thread
+// record and the all-stop bookkeeping.  Not part of the public interface.
 #pragma once
 
 #include <sys/mman.h>
 
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -12,8 +13,21 @@
 #include <thread>
 
 #include "vcpu/machine.hpp"
+#include "vcpu/x86/instruction.hpp"
 
 namespace hvgdb::vcpu {
+
+// What a single step found at the PC before it ran (stepping.cpp).
+struct StepPlan {
+    std::uint64_t pc = 0;  // linear
+    x86::InstructionClass instruction;
+    std::optional<x86::InterruptEntry> entry;  // INT n, INT3, INTO: the handler it enters
+    bool enters_handler_at(std::uint64_t linear) const { return entry && entry->handler == linear; }
+};
+
+// Adds an instruction breakpoint at `linear` in the first debug register `debug` leaves free
+// (none when all four are taken): how a step over a software interrupt stops in its handler.
+void add_step_catch(DebugControl& debug, std::uint64_t linear);
 
 // One vCPU's thread and the messages it takes.  Fields are guarded by Machine::Impl::mutex.
 struct VcpuThread {
@@ -27,6 +41,7 @@ struct VcpuThread {
     std::atomic<bool> stop_requested{false};
     std::atomic<bool> debug_dirty{false};       // breakpoints changed while running: re-apply
     std::optional<DebugControl> applied_debug;  // vCPU thread only: what KVM has now
+    std::optional<StepPlan> step_plan;          // vCPU thread only: the single step under way
     VcpuSnapshot snapshot;                      // published at each stop
     bool snapshot_dirty = false;                // staged writes to apply before running
     std::optional<VcpuSnapshot> write_request;  // Command::write: the state to apply now
@@ -49,6 +64,32 @@ struct Machine::Impl {
     void thread_main(VcpuThread& self);
     void report_ready(std::optional<Error> error);
     VcpuStop run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step, bool debug_registers_off);
+    // Around a single step (stepping.cpp): plan_step looks at the instruction at the PC before
+    // the debug state is set (apply_debug adds the plan's catch); finish_step takes the stop
+    // the step ended in and makes it the step hvgdb defines (README, "Stepping").
+    void plan_step(VcpuThread& self);
+    VcpuStop finish_step(Vcpu& vcpu, VcpuThread& self, VcpuStop stop, bool debug_registers_off);
+    // Runs the instruction under a breakpoint's byte that the vCPU reached through another
+    // linear address than the breakpoint's, with the original byte in place.  The stop to
+    // report when that step ends in one the debugger must see (an exit, a fault, Ctrl-C, or
+    // the single step it asked for); nullopt to run on.
+    std::optional<VcpuStop> step_original(Vcpu& vcpu, VcpuThread& self, bool step,
+                                          std::uint64_t gpa);
+    // After an MMIO exit that touched a watch (`hit`) or came while single-stepping: the
+    // instruction completes and nothing after it runs; the watchpoint's stop, or the step's.
+    VcpuStop finish_instruction(Vcpu& vcpu, unsigned id, std::optional<WatchHit> hit);
+    // After an emulation failure: when the instruction is fetched from a page a read or
+    // access watch took away, single-steps it with that page readable for the step (its
+    // writes there are still watched, its reads there are not).  `handled` is false when the
+    // failure is not such a fetch; `stop` is the stop to report, nullopt to run on.
+    struct FetchStep {
+        bool handled = false;
+        std::optional<VcpuStop> stop;
+    };
+    FetchStep step_watched_fetch(Vcpu& vcpu, VcpuThread& self, bool step, bool debug_registers_off);
+    // The guest halted and nothing can wake it (no interrupt sources yet): waits, using no
+    // CPU, until the debugger stops it.
+    VcpuStop wait_while_halted(VcpuThread& self);
     Result<void> apply_debug(Vcpu& vcpu, VcpuThread& self, bool step);
     void debug_state_changed();  // under mutex: running vCPUs re-apply their debug state
     void finish_stop(Vcpu& vcpu, VcpuThread& self, VcpuStop stop);  // snapshot, then publish
@@ -64,9 +105,11 @@ struct Machine::Impl {
     std::vector<std::span<std::uint8_t>> roms;  // host copies of ROM contents, owned
     std::vector<MemoryRegion> rom_windows;      // where the guest sees them
     PhysicalMemory memory;                      // what the guest sees: RAM and ROM windows
-    std::vector<MemoryRegion> mapped;           // the regions KVM has slots for now
+    std::atomic<std::uint64_t> debugger_memory_writes{0};  // Machine::write_physical calls
+    std::vector<MemoryRegion> mapped;                      // the regions KVM has slots for now
     std::unique_ptr<PortBus> ports;
     SwBreakpoints breakpoints;
+    PageWatches page_watches;  // watchpoints the debug registers do not hold
     bool data_breakpoints = true;
 
     mutable std::mutex mutex;

@@ -15,7 +15,9 @@
 
 namespace hvgdb::vcpu {
 
-enum class MemoryPermissions : std::uint8_t { read_write_execute, read_execute };
+// What the guest may do with a range of guest-physical memory (hv_memory_flags_t).  The host
+// (the debugger) may always read and write it.  Ordered from most to least allowed.
+enum class MemoryPermissions : std::uint8_t { read_write_execute, read_execute, none };
 
 // Debug controls of one vCPU (hv_vcpu_set_trap_debug_exceptions and the debug registers the
 // debugger owns).  Applied with Vcpu::set_debug on the vCPU's own thread.
@@ -59,6 +61,14 @@ class Vm {
     // hv_vm_map: host memory [host.data(), +size) appears at guest-physical gpa.
     Result<void> map(std::span<std::uint8_t> host, std::uint64_t gpa, MemoryPermissions);
     Result<void> unmap(std::uint64_t gpa, std::uint64_t size);
+    // hv_vm_protect: what the guest may do in [gpa, gpa + size), whole 4 KiB pages of memory
+    // that map() placed; giving pages their mapping's own permissions restores them.  Guest
+    // reads and writes that the permissions forbid exit as MmioAccess, for the host to
+    // complete; an instruction fetch from a page with no access ends in an InternalError
+    // (emulation).  ErrorKind::invalid for pages outside the mappings, ErrorKind::target when
+    // the hypervisor would need more memory slots than it has (nothing is changed then).
+    // While vCPUs run, a changed page may be briefly absent (its accesses exit as MMIO).
+    Result<void> protect(std::uint64_t gpa, std::uint64_t size, MemoryPermissions);
 
     const HostCapabilities& capabilities() const;
 
@@ -100,6 +110,11 @@ class Vcpu {
     Result<void> set_msrs(std::span<const x86::MsrEntry>);
 
     Result<void> set_debug(const DebugControl&);
+    // After an MmioAccess, IoIn or IoOut exit (its data filled in for a read): completes that
+    // access and the instruction that made it without running any further instruction.
+    // Returns Kicked once the instruction is done, or the exit it still needs first (the next
+    // access of the same instruction, a DebugTrap when single-stepping).
+    Result<Exit> finish_instruction();
     // Delivers exception `vector` to the guest at the next entry (used to hand a #BP that
     // is not the debugger's back to the guest).
     Result<void> inject_exception(std::uint8_t vector);

@@ -190,3 +190,29 @@ TEST_CASE("with paging off linear addresses are physical") {
 int main(int argc, char** argv) {
     return hvgdb::test::run_tests_if_kvm(argc, argv);
 }
+
+TEST_CASE("watchpoints by page protection translate their bytes when inserted") {
+    Fixture f;
+    // Across the end of page A into page B: two pieces, both in guest memory.
+    CHECK(f.target->insert_breakpoint(BreakpointType::read_watch, kernel + 0xffc, 8));
+    CHECK(f.target->insert_breakpoint(BreakpointType::access_watch, kernel + 0x10, 100));
+    CHECK(f.target->insert_breakpoint(BreakpointType::write_watch, kernel + 0x20, 3));
+    // Nothing mapped after page B: the page walk's error.
+    auto unmapped = f.target->insert_breakpoint(BreakpointType::read_watch, kernel + 0x1ffe, 4);
+    REQUIRE_FALSE(unmapped);
+    CHECK(unmapped.error().kind == ErrorKind::target);
+    CHECK(unmapped.error().message().find("not mapped") != std::string::npos);
+    // Lengths gdb may send that cannot be watched.
+    CHECK_FALSE(f.target->insert_breakpoint(BreakpointType::read_watch, kernel, 0));
+    CHECK_FALSE(f.target->insert_breakpoint(BreakpointType::write_watch, kernel, 1ull << 40));
+    // Removed by what gdb asked for, whatever the page tables say by then.
+    f.put(pt, 0);
+    CHECK(f.target->remove_breakpoint(BreakpointType::read_watch, kernel + 0xffc, 8));
+    CHECK_FALSE(f.target->remove_breakpoint(BreakpointType::read_watch, kernel + 0xffc, 8));
+    CHECK(f.target->remove_breakpoint(BreakpointType::access_watch, kernel + 0x10, 100));
+    CHECK(f.target->remove_breakpoint(BreakpointType::write_watch, kernel + 0x20, 3));
+    // Physical mode watches guest-physical addresses as they are.
+    f.target->set_physical_memory(true);
+    CHECK(f.target->insert_breakpoint(BreakpointType::read_watch, page_a, 4));
+    CHECK_FALSE(f.target->insert_breakpoint(BreakpointType::read_watch, 64ull << 20, 4));
+}

@@ -24,6 +24,10 @@ TEST_CASE("vCPU stops become gdb stop events") {
     e = app::MachineTarget::to_stop_event(s);
     CHECK(e.reason == StopReason::watch);
     CHECK(e.data_address == 0x5000);
+    s.access = vcpu::VcpuStop::Access::read;
+    CHECK(app::MachineTarget::to_stop_event(s).reason == StopReason::rwatch);
+    s.access = vcpu::VcpuStop::Access::access;
+    CHECK(app::MachineTarget::to_stop_event(s).reason == StopReason::awatch);
 
     s.cause = vcpu::StopCause::exited;
     s.exit_code = 7;
@@ -47,18 +51,35 @@ TEST_CASE("the PC gdb sees is the linear address of the next instruction") {
     CHECK(app::MachineTarget::linear_pc(s) == 0x7c05);
 
     // Inside the current segment only IP moves.
-    app::MachineTarget::set_linear_pc(s, 0x7d00);
+    CHECK(app::MachineTarget::set_linear_pc(s, 0x7d00));
     CHECK(s.sregs.cs.selector == 0x07c0);
     CHECK(s.regs.rip == 0x100);
     // Outside it, CS:IP becomes (linear >> 4):(linear & 0xf).
-    app::MachineTarget::set_linear_pc(s, 0x17bff);  // the window's last byte
+    CHECK(app::MachineTarget::set_linear_pc(s, 0x17bff));  // the window's last byte
     CHECK(s.sregs.cs.selector == 0x07c0);
     CHECK(s.regs.rip == 0xffff);
-    app::MachineTarget::set_linear_pc(s, 0x23456);
+    CHECK(app::MachineTarget::set_linear_pc(s, 0x23456));
     CHECK(s.sregs.cs.selector == 0x2345);
     CHECK(s.sregs.cs.base == 0x23450);
     CHECK(s.regs.rip == 0x6);
     CHECK(app::MachineTarget::linear_pc(s) == 0x23456);
+    // The highest real-mode address, FFFF:FFFF; beyond it nothing changes.
+    CHECK(app::MachineTarget::set_linear_pc(s, 0x10ffef));
+    CHECK(s.sregs.cs.selector == 0xffff);
+    CHECK(s.regs.rip == 0xffff);
+    CHECK_FALSE(app::MachineTarget::set_linear_pc(s, 0x10fff0));
+    CHECK_FALSE(app::MachineTarget::set_linear_pc(s, 0xfffffff0));
+    CHECK(app::MachineTarget::linear_pc(s) == 0x10ffef);
+    CHECK(app::MachineTarget::set_linear_pc(s, 0x23456));
+
+    // 16-bit protected mode: only the 64 KiB above CS.base.
+    s.sregs.cr0 |= 1;
+    s.sregs.cs.base = 0x10000;
+    CHECK(app::MachineTarget::set_linear_pc(s, 0x1fffe));
+    CHECK(s.regs.rip == 0xfffe);
+    CHECK_FALSE(app::MachineTarget::set_linear_pc(s, 0x20000));
+    CHECK_FALSE(app::MachineTarget::set_linear_pc(s, 0xfff0));
+    CHECK(s.regs.rip == 0xfffe);
 
     // 32-bit protected mode with a based code segment.
     s.sregs.cr0 |= 1;
@@ -66,7 +87,7 @@ TEST_CASE("the PC gdb sees is the linear address of the next instruction") {
     s.sregs.cs.base = 0x1000;
     s.regs.rip = 0x20;
     CHECK(app::MachineTarget::linear_pc(s) == 0x1020);
-    app::MachineTarget::set_linear_pc(s, 0x1100);
+    CHECK(app::MachineTarget::set_linear_pc(s, 0x1100));
     CHECK(s.regs.rip == 0x100);
 
     // Long mode ignores the CS base.
@@ -74,7 +95,7 @@ TEST_CASE("the PC gdb sees is the linear address of the next instruction") {
     s.sregs.cs.l = true;
     s.regs.rip = 0xffffffff80001000;
     CHECK(app::MachineTarget::linear_pc(s) == 0xffffffff80001000);
-    app::MachineTarget::set_linear_pc(s, 0x200000);
+    CHECK(app::MachineTarget::set_linear_pc(s, 0x200000));
     CHECK(s.regs.rip == 0x200000);
 }
 

@@ -33,6 +33,13 @@ TEST_CASE("bindings read and write their snapshot fields") {
     s.sregs.cr0 = 0;
     app::find_register_binding("ds")->set(s, 0x1000);
     CHECK(s.sregs.ds.base == 0x10000);
+    // Writing the selector it already has keeps the base (CS = F000, base FFFF0000 at reset).
+    s.sregs.cs.selector = 0xf000;
+    s.sregs.cs.base = 0xffff0000;
+    app::find_register_binding("cs")->set(s, 0xf000);
+    CHECK(s.sregs.cs.base == 0xffff0000);
+    app::find_register_binding("cs")->set(s, 0xf001);
+    CHECK(s.sregs.cs.base == 0xf0010);
     s.fpu.xmm[3][0] = 0xab;
     CHECK(app::find_register_binding("xmm3")->bytes(s)[0] == 0xab);
     CHECK(app::find_register_binding("nosuch") == nullptr);

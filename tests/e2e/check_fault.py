@@ -75,7 +75,7 @@ def triple():
     continue_to_signal("SIGSEGV")
     check_state_at("fault_here")
     expect_log("(again: the vCPU does not run on from a fault until the debugger changes its "
-               "registers, e.g. set $pc)")
+               "registers or writes guest memory)")
 
     # Moved on by the debugger: the guest runs from there.
     run(f"set var $pc = {address_of('recovered'):#x}")

@@ -28,6 +28,7 @@ from e2e import (
     pc,
     request_reattach,
     run,
+    run_stop,
     set_breakpoint,
     source_line,
     uvalue,
@@ -244,25 +245,111 @@ def hbreak():
 
 
 def watchpoint():
-    """A write watchpoint on a global: in the debug registers (Z2) where the host reports data
-    breakpoints; where it does not, hvgdb refuses Z2 and, as its banner says, the user tells gdb
-    to watch in software, which must then work."""
+    """A write watchpoint on a global with gdb's defaults (can-use-hw-watchpoints 1): Z2, held
+    by a debug register where the host reports data breakpoints and by page protection where it
+    does not; either way gdb reports a hardware watchpoint with the old and new values."""
     connect()
-    run("watch counter")
-    try:
-        out = run("continue")
-    except gdb.error as e:
-        check_in("Command aborted", str(e), "a refused hardware watchpoint")
-        run("delete")
-        run("set can-use-hw-watchpoints 0")
-        check_in("Watchpoint", run("watch counter"), "software watchpoint")
-        out = run("continue")
+    check_in("Hardware watchpoint 1: counter", run("watch counter"), "watch counter")
+    out = run_stop("continue")
+    check_in("Hardware watchpoint 1: counter", out, "watchpoint report")
+    check_in("Old value = 0", out, "watchpoint report")
+    check_in("New value = 1", out, "watchpoint report")
     check_equal(frame_name(), "tick", "function where counter changes")
     check_equal(value("counter"), 1, "counter at the watchpoint stop")
-    if "Old value" in out:
-        check_in("New value = 1", out, "watchpoint report")
-    run("continue")
+    out = run_stop("continue")
+    check_in("Old value = 1", out, "second watchpoint report")
+    check_in("New value = 2", out, "second watchpoint report")
     check_equal(value("counter"), 2, "counter at the second watchpoint stop")
+    run("delete")
+    expect_full_serial()
+    continue_to_exit(exit_code())
+
+
+def software_watch():
+    """gdb's own software watchpoints (can-use-hw-watchpoints 0: gdb single-steps the guest and
+    compares the value) still work beside hvgdb's."""
+    connect()
+    run("break tick")
+    run("continue")
+    run("delete")
+    run("set can-use-hw-watchpoints 0")
+    out = run("watch counter")
+    check_in("Watchpoint 2: counter", out, "software watchpoint")
+    check(not out.startswith("Hardware"), f"a software watchpoint: {out!r}")
+    out = run_stop("continue")
+    check_in("Old value = 0", out, "software watchpoint report")
+    check_in("New value = 1", out, "software watchpoint report")
+    check_equal(frame_name(), "tick", "function where counter changes")
+    check_equal(value("counter"), 1, "counter at the software watchpoint stop")
+    run("delete")
+    expect_full_serial()
+    continue_to_exit(exit_code())
+
+
+def read_watch():
+    """rwatch (Z3) by page protection: stops after each instruction that reads the global,
+    never for the writes to it."""
+    connect()
+    check_in("Hardware read watchpoint 1: counter", run("rwatch counter"), "rwatch counter")
+    for i in range(2):
+        out = run_stop("continue")
+        check_in("Hardware read watchpoint 1: counter", out, f"read watchpoint report {i + 1}")
+        check_in(f"Value = {i}", out, f"read watchpoint report {i + 1}")
+        check_equal(frame_name(), "tick", f"function that reads counter, read {i + 1}")
+        check_equal(value("i"), i, "tick's argument at the read")
+    run("delete")
+    expect_full_serial()
+    continue_to_exit(exit_code())
+
+
+def access_watch():
+    """awatch (Z4): a struct (16 bytes, more than a debug register holds) stops at the read of
+    a member; a global stops at each write."""
+    connect()
+    out = run("awatch origin")
+    check_in("Hardware access (read/write) watchpoint 1: origin", out, "awatch origin")
+    out = run_stop("continue")  # point_norm2 reads p->x
+    check_in("Hardware access (read/write) watchpoint 1: origin", out, "access report")
+    check_in("Value = {x = 3, y = 4", out, "access report of the read")
+    check_equal(frame_name(), "point_norm2", "function that reads origin")
+    run("delete")
+    out = run("awatch last_tick")
+    check_in("Hardware access (read/write) watchpoint 2: last_tick", out, "awatch last_tick")
+    for i in range(2):
+        out = run_stop("continue")  # tick(i): last_tick = i
+        check_in("Hardware access (read/write) watchpoint 2: last_tick", out, "access report")
+        check_in(f"Old value = {i - 1}", out, "access report of the write")
+        check_in(f"New value = {i}", out, "access report of the write")
+        check_equal(frame_name(), "tick", "function that writes last_tick")
+    run("delete")
+    expect_full_serial()
+    continue_to_exit(exit_code())
+
+
+def many_watches():
+    """More watchpoints than the four debug registers, all at once and all reported as gdb's
+    hardware watchpoints: writes, a struct, a read."""
+    connect()
+    for n, name in enumerate(("factorial_result", "last_tick", "counter", "origin", "exit_bias"),
+                             start=1):
+        check_in(f"Hardware watchpoint {n}: {name}", run(f"watch {name}"), f"watch {name}")
+    check_in("Hardware read watchpoint 6: hold_at_end", run("rwatch hold_at_end"),
+             "rwatch hold_at_end")
+    run("info watchpoints")
+    expected = (("Hardware watchpoint 1: factorial_result", "Old value = 0", "New value = 720"),
+                ("Hardware watchpoint 2: last_tick", "Old value = -1", "New value = 0"),
+                ("Hardware watchpoint 3: counter", "Old value = 0", "New value = 1"),
+                ("Hardware watchpoint 2: last_tick", "Old value = 0", "New value = 1"))
+    for report in expected:
+        out = run_stop("continue")
+        for text in report:
+            check_in(text, out, "watchpoint report")
+    run("delete 1-5")
+    out = run_stop("continue")  # wait_for_debugger() reads hold_at_end
+    check_in("Hardware read watchpoint 6: hold_at_end", out, "read watchpoint report")
+    check_in("Value = 0", out, "read watchpoint report")
+    check_equal(frame_name(), "wait_for_debugger", "function that reads hold_at_end")
+    check_equal(value("counter"), LOOP_COUNT, "counter after the loop")
     run("delete")
     expect_full_serial()
     continue_to_exit(exit_code())
@@ -397,6 +484,10 @@ main({
     "globals": globals_,
     "hbreak": hbreak,
     "watchpoint": watchpoint,
+    "software_watch": software_watch,
+    "read_watch": read_watch,
+    "access_watch": access_watch,
+    "many_watches": many_watches,
     "reattach": reattach,
     "interrupt": interrupt,
     "kill": kill,

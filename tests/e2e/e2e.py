@@ -12,12 +12,14 @@ run_e2e.sh passes, in the environment:
                 "pass PHASE" (this phase succeeded)
   E2E_PHASE     1 for the first gdb session, 2 after a "reattach", ...
   E2E_SCENARIO  which scenario of the script to run
+  E2E_LOG       hvgdb's stderr so far: its start-up lines ("hvgdb: ...")
 """
 
 import os
 import re
 import struct
 import sys
+import tempfile
 import time
 import traceback
 
@@ -30,6 +32,7 @@ SERIAL = os.environ.get("E2E_SERIAL", "")
 STATE = os.environ.get("E2E_STATE", "")
 PHASE = int(os.environ.get("E2E_PHASE", "1"))
 SCENARIO = os.environ.get("E2E_SCENARIO", "")
+LOG = os.environ.get("E2E_LOG", "")
 
 
 class CheckFailed(Exception):
@@ -45,6 +48,29 @@ def run(command):
     """Runs a gdb command, logs it with its output, and returns the output."""
     log(f"(gdb) {command}")
     output = gdb.execute(command, to_string=True)
+    if output:
+        log(output.rstrip("\n"))
+    return output
+
+
+def run_stop(command):
+    """Runs an execution command (continue, step) and returns what gdb printed about the stop,
+    such as "Hardware watchpoint 1: counter / Old value = 0 / New value = 1", which
+    gdb.execute(to_string=True) does not capture: gdb's standard output is sent to a file
+    meanwhile."""
+    log(f"(gdb) {command}")
+    gdb.flush()
+    saved = os.dup(1)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 1)
+        try:
+            gdb.execute(command)
+        finally:
+            gdb.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+        captured.seek(0)
+        output = captured.read().decode(errors="replace")
     if output:
         log(output.rstrip("\n"))
     return output
@@ -162,6 +188,15 @@ def serial_output():
     try:
         with open(SERIAL, "rb") as f:
             return f.read().decode("latin-1")
+    except FileNotFoundError:
+        return ""
+
+
+def hvgdb_log():
+    """What hvgdb has written to its stderr so far (the banner, notices)."""
+    try:
+        with open(LOG, encoding="utf-8", errors="replace") as f:
+            return f.read()
     except FileNotFoundError:
         return ""
 

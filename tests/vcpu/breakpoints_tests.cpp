@@ -63,22 +63,62 @@ TEST_CASE("memory access outside RAM is an error, reads stop short at the end") 
     CHECK_FALSE(bps.insert(0x10, 0x10));
 }
 
-TEST_CASE("only a breakpoint removed meanwhile is taken for one") {
+TEST_CASE("traps: the debugger's breakpoint, an alias of its byte, one removed, the guest's") {
+    using Trap = SwBreakpoints::Trap;
     std::vector<std::uint8_t> ram(0x10, 0x90);
     ram[3] = 0xf4;  // the guest's own hlt
     PhysicalMemory memory(ram);
     SwBreakpoints bps(memory, SwBreakpointMechanism::hlt);
-    CHECK_FALSE(bps.removed_meanwhile(3, 3));  // never a breakpoint
-    CHECK_FALSE(bps.removed_meanwhile(5, 5));  // never a breakpoint, no opcode
+    CHECK(bps.classify(3, 3) == Trap::guest);  // never a breakpoint
+    CHECK(bps.classify(5, 5) == Trap::guest);  // never a breakpoint, no opcode
     REQUIRE(bps.insert(4, 4));
-    CHECK_FALSE(bps.removed_meanwhile(4, 4));  // still inserted
+    CHECK(bps.classify(4, 4) == Trap::breakpoint);
+    // The same byte through another linear address (a second mapping of the page).
+    CHECK(bps.classify(0x80000004, 4) == Trap::alias);
+    // Untranslatable: only the linear address counts.
+    CHECK(bps.classify(4, std::nullopt) == Trap::breakpoint);
+    CHECK(bps.classify(0x80000004, std::nullopt) == Trap::guest);
     REQUIRE(bps.remove(4, 4));
-    CHECK(bps.removed_meanwhile(4, 4));
+    CHECK(bps.classify(4, 4) == Trap::removed);
+    CHECK(bps.classify(0x80000004, 4) == Trap::removed);  // the byte was a breakpoint's
     REQUIRE(bps.insert(4, 4));
-    CHECK_FALSE(bps.removed_meanwhile(4, 4));  // inserted again
+    CHECK(bps.classify(4, 4) == Trap::breakpoint);  // inserted again
     bps.remove_all();
-    CHECK(bps.removed_meanwhile(4, 4));
-    CHECK_FALSE(bps.removed_meanwhile(0x10, 0x10));
+    CHECK(bps.classify(4, 4) == Trap::removed);
+    CHECK(bps.classify(0x10, 0x10) == Trap::guest);  // outside memory
+}
+
+TEST_CASE("with_original runs with the original byte and patches it again") {
+    std::vector<std::uint8_t> ram(0x10, 0x90);
+    PhysicalMemory memory(ram);
+    SwBreakpoints bps(memory, SwBreakpointMechanism::int3);
+    REQUIRE(bps.insert(6, 6));
+    std::uint8_t seen = 0;
+    bps.with_original(6, [&] { seen = ram[6]; });
+    CHECK(seen == 0x90);
+    CHECK(ram[6] == 0xcc);
+    // Removed while it ran: not patched again.
+    bps.with_original(6, [&] { REQUIRE(bps.remove(6, 6)); });
+    CHECK(ram[6] == 0x90);
+    bps.with_original(7, [&] { seen = ram[7]; });  // no breakpoint there: just runs
+    CHECK(ram[7] == 0x90);
+}
+
+TEST_CASE("a byte the guest overwrote since the patch keeps the guest's value") {
+    std::vector<std::uint8_t> ram(0x10, 0x90);
+    PhysicalMemory memory(ram);
+    SwBreakpoints bps(memory, SwBreakpointMechanism::hlt);
+    REQUIRE(bps.insert(2, 2));
+    REQUIRE(bps.insert(8, 8));
+    ram[2] = 0x34;  // the guest's own store over the patched byte
+    ram[8] = 0x12;
+    std::uint8_t back[1];
+    REQUIRE(bps.read(2, back));
+    CHECK(back[0] == 0x34);  // not the stale original
+    REQUIRE(bps.remove(2, 2));
+    CHECK(ram[2] == 0x34);
+    bps.remove_all();
+    CHECK(ram[8] == 0x12);
 }
 
 TEST_CASE("the number of software breakpoints is bounded") {

@@ -3,68 +3,22 @@
 // hvgdb_machine_tests binary, whose main says SKIPPED without /dev/kvm.
 #include <doctest/doctest.h>
 
-#include <chrono>
-#include <condition_variable>
 #include <cstring>
-#include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "tests/vcpu/real_mode_state.hpp"
+#include "tests/vcpu/machine_harness.hpp"
 #include "vcpu/machine.hpp"
 #include "vcpu/probe.hpp"
 
 using namespace hvgdb::vcpu;
+using hvgdb::vcpu::testing::Harness;
 using hvgdb::vcpu::testing::real_mode;
 
 namespace {
 
 constexpr std::uint64_t rom_size = 0x10000;
 constexpr std::uint8_t rom_value = 0x07;
-
-struct Rig {
-    std::unique_ptr<Machine> machine;
-    std::mutex mutex;
-    std::condition_variable cv;
-    std::optional<VcpuStop> stop;
-    std::string console;
-
-    Rig() {
-        auto probe = probe_host();
-        REQUIRE(probe);
-        MachineConfig config;
-        config.ram_bytes = 1 << 20;
-        config.mechanism = probe->mechanism;
-        config.data_breakpoints = probe->data_breakpoints;
-        config.console = [this](std::string_view s) { console += s; };
-        auto m = Machine::create(config);
-        REQUIRE(m);
-        machine = std::move(*m);
-        machine->set_stop_handler([this](const VcpuStop& st) {
-            std::lock_guard lock(mutex);
-            stop = st;
-            cv.notify_all();
-        });
-    }
-
-    void start(const VcpuSnapshot& s) {
-        machine->set_initial_state(0, s);
-        REQUIRE(machine->start());
-    }
-
-    VcpuStop run() {
-        {
-            std::lock_guard lock(mutex);
-            stop.reset();
-        }
-        VcpuAction a{0, RunMode::cont};
-        machine->resume({&a, 1});
-        std::unique_lock lock(mutex);
-        REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return stop.has_value(); }));
-        return *stop;
-    }
-};
 
 // The ROM: at 0xfff0 the reset vector's far jump to F000:0000; there a store of 0 into the
 // ROM byte at offset 0x100, a load of it, and `out 0xf4, al`: exit code (7 << 1) | 1 = 15 when
@@ -86,7 +40,7 @@ std::vector<std::uint8_t> test_rom() {
 }  // namespace
 
 TEST_CASE("a firmware ROM runs from the reset vector, shows at both windows, ignores writes") {
-    Rig rig;
+    Harness rig(Harness::unstarted);
     const auto rom = test_rom();
     const RomWindow windows[] = {{0xffff0000, 0, rom_size}, {0xf0000, 0, rom_size}};
     REQUIRE(rig.machine->add_rom(rom, windows));
@@ -119,7 +73,7 @@ TEST_CASE("a firmware ROM runs from the reset vector, shows at both windows, ign
     CHECK_FALSE(rig.machine->add_rom(rom, beyond));
 
     rig.start(real_mode(0xf000, 0xffff0000, 0xfff0));
-    auto s = rig.run();
+    auto s = rig.run(RunMode::cont);
     CHECK(s.cause == StopCause::exited);
     CHECK(s.exit_code == (rom_value << 1 | 1));
     std::uint8_t byte = 0;
@@ -137,7 +91,7 @@ TEST_CASE("a firmware ROM runs from the reset vector, shows at both windows, ign
 }
 
 TEST_CASE("a triple fault keeps the vCPU stopped until the debugger changes its registers") {
-    Rig rig;
+    Harness rig(Harness::unstarted);
     // At 0x7c00: ud2 with an IDT of limit 0 (no gate for #UD, #GP or #DF: shutdown).
     // At 0x7c10: mov al, 3; out 0xf4, al (exit code 7).
     rig.machine->ram()[0x7c00] = 0x0f;
@@ -155,7 +109,7 @@ TEST_CASE("a triple fault keeps the vCPU stopped until the debugger changes its 
     start.regs.rax = 0x1234;
     rig.start(start);
 
-    auto s = rig.run();
+    auto s = rig.run(RunMode::cont);
     REQUIRE(s.cause == StopCause::fault);
     CHECK(s.fault == FaultKind::triple_fault);
     CHECK(s.detail.starts_with(
@@ -165,7 +119,7 @@ TEST_CASE("a triple fault keeps the vCPU stopped until the debugger changes its 
     CHECK(at_fault.regs.rax == 0x1234);
 
     // Resumed as it is: the same fault again, and nothing ran.
-    auto again = rig.run();
+    auto again = rig.run(RunMode::cont);
     CHECK(again.cause == StopCause::fault);
     CHECK(again.fault == FaultKind::triple_fault);
     CHECK(again.detail.find("(again:") != std::string::npos);
@@ -175,7 +129,7 @@ TEST_CASE("a triple fault keeps the vCPU stopped until the debugger changes its 
     auto moved = rig.machine->snapshot(0);
     moved.regs.rip = 0x7c10;
     REQUIRE(rig.machine->write_snapshot(0, moved));
-    auto after = rig.run();
+    auto after = rig.run(RunMode::cont);
     CHECK(after.cause == StopCause::exited);
     CHECK(after.exit_code == 7);
 }

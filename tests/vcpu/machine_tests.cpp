@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "tests/kvm_skip.hpp"
-#include "tests/vcpu/real_mode_state.hpp"
+#include "tests/vcpu/machine_harness.hpp"
 #include "vcpu/machine.hpp"
 #include "vcpu/probe.hpp"
 
@@ -23,55 +23,9 @@ using namespace hvgdb::vcpu;
 
 namespace {
 
-constexpr std::uint64_t code = 0x7c00;
+using testing::code;
+using testing::Harness;
 using vcpu_regs_view = hvgdb::vcpu::x86::Registers;
-
-struct Harness {
-    std::unique_ptr<Machine> machine;
-    std::mutex mutex;
-    std::condition_variable cv;
-    std::optional<VcpuStop> stop;
-    std::string console;
-    bool data_breakpoints = true;
-
-    explicit Harness(const std::vector<std::uint8_t>& program) {
-        auto probe = probe_host();
-        REQUIRE(probe);
-        MachineConfig config;
-        config.ram_bytes = 1 << 20;
-        config.mechanism = probe->mechanism;
-        config.data_breakpoints = probe->data_breakpoints;
-        data_breakpoints = probe->data_breakpoints;
-        config.console = [this](std::string_view s) { console += s; };
-        auto m = Machine::create(config);
-        REQUIRE(m);
-        machine = std::move(*m);
-        std::memcpy(machine->ram().data() + code, program.data(), program.size());
-        machine->set_initial_state(0, testing::real_mode(0, 0, code));
-        machine->set_stop_handler([this](const VcpuStop& st) {
-            std::lock_guard lock(mutex);
-            stop = st;
-            cv.notify_all();
-        });
-        REQUIRE(machine->start());
-    }
-
-    VcpuStop run(RunMode mode) {
-        {
-            std::lock_guard lock(mutex);
-            stop.reset();
-        }
-        VcpuAction a{0, mode};
-        machine->resume({&a, 1});
-        return wait();
-    }
-
-    VcpuStop wait() {
-        std::unique_lock lock(mutex);
-        REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return stop.has_value(); }));
-        return *stop;
-    }
-};
 
 // mov dx,0xe9; mov al,'A'; out dx,al; mov al,'B'; out dx,al; mov al,5; out 0xf4,al
 const std::vector<std::uint8_t> prints_and_exits = {0xba, 0xe9, 0x00, 0xb0, 'A',  0xee, 0xb0,

@@ -26,6 +26,11 @@ TEST_CASE("regions are found by address and must not overlap") {
     CHECK(memory.host_from(0x1200).empty());
     CHECK(memory.host_from(0xfff).empty());
     CHECK(memory.host_from(~0ull).empty());
+    REQUIRE(memory.region_at(0x11ff));
+    CHECK(memory.region_at(0x11ff)->guest == rom_access);
+    CHECK(memory.region_at(0x1000)->gpa == 0x1000);
+    CHECK(memory.region_at(0x1200) == nullptr);
+    CHECK(memory.region_at(0xfff) == nullptr);
 
     CHECK(memory.covers(0x1000, 0x200));  // across the seam
     CHECK(memory.covers(0x1234, 0));

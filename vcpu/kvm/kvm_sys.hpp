@@ -9,6 +9,16 @@
 
 #include "common/error.hpp"
 
+// Headers older than KVM_GUESTDBG_BLOCKIRQ lack these; the values are the KVM ABI's (KVM API
+// doc, KVM_SET_GUEST_DEBUG and KVM_CAP_SET_GUEST_DEBUG2).  A kernel without the capability
+// reports 0 for it, so the flag is never passed to one that does not know it.
+#ifndef KVM_CAP_SET_GUEST_DEBUG2
+#define KVM_CAP_SET_GUEST_DEBUG2 195
+#endif
+#ifndef KVM_GUESTDBG_BLOCKIRQ
+#define KVM_GUESTDBG_BLOCKIRQ 0x00100000
+#endif
+
 namespace hvgdb::vcpu::kvm {
 
 // ioctl() retried on EINTR except for KVM_RUN, whose EINTR is meaningful (a kick).

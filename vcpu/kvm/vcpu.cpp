@@ -295,6 +295,18 @@ Result<Exit> Vcpu::run() {
     }
 }
 
+Result<Exit> Vcpu::finish_instruction() {
+    // With immediate_exit set, KVM_RUN first completes the pending MMIO or port I/O operation,
+    // and the emulated instruction behind it, then returns EINTR instead of entering the guest
+    // (KVM API 5, immediate_exit, KVM_EXIT_IO and KVM_EXIT_MMIO).  An instruction that needs
+    // another access exits for it first.
+    std::atomic_ref<std::uint8_t> immediate(impl_->run->immediate_exit);
+    immediate.store(1);
+    auto exit = run();
+    if (exit && !std::holds_alternative<Kicked>(*exit)) immediate.store(0);
+    return exit;
+}
+
 Result<x86::Registers> Vcpu::get_registers() {
     kvm_regs k{};
     auto rc = HVGDB_KVM(impl_->fd.get(), KVM_GET_REGS, &k);

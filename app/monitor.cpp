@@ -1,11 +1,11 @@
 // MachineTarget's 'monitor' commands (qRcmd): the CPU mode, which register view the debugger
-// gets, and how memory addresses are translated.  Output is plain text for the user, with fixed
-// first words where a script reads it (hvgdb.py reads "view NAME (changed)").
+// gets, and how memory addresses are translated.  Output is plain text for the user; the
+// first line of `view` and `view NAME|auto` has a fixed form, which tools/hvgdb.py reads.
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <array>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "app/machine_target.hpp"
 #include "app/options.hpp"

@@ -30,6 +30,7 @@ class MachineTarget final : public gdbstub::Target {
 
     const gdbstub::arch::Arch& arch() const override { return *view_->arch; }
     std::vector<gdbstub::ThreadId> threads() const override;
+    std::string thread_description(gdbstub::ThreadId) const override;  // monitor.cpp
     Result<void> read_register(gdbstub::ThreadId, std::size_t regno,
                                std::span<std::uint8_t> out) override;
     Result<void> write_register(gdbstub::ThreadId, std::size_t regno,

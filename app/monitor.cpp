@@ -56,6 +56,12 @@ std::string describe_mode(const vcpu::x86::SystemRegisters& s) {
 
 }  // namespace
 
+std::string MachineTarget::thread_description(gdbstub::ThreadId tid) const {
+    auto id = vcpu_of(tid);
+    if (!id) return {};
+    return fmt::format("vCPU {}, {}", *id, vcpu::x86::mode_name(machine_.snapshot(*id).sregs));
+}
+
 Result<std::string> MachineTarget::monitor(std::string_view command) {
     auto argv = words(command);
     if (argv.empty() || argv[0] == "help") return std::string(kHelp);

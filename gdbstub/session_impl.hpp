@@ -32,6 +32,7 @@ struct Session::Impl {
     Result<Response> handle(const protocol::SetThread&);
     Result<Response> handle(const protocol::ThreadAlive&);
     Result<Response> handle(const protocol::QueryCurrentThread&);
+    Result<Response> handle(const protocol::QueryThreadExtraInfo&);
     Result<Response> handle(const protocol::QueryThreadList&);
     Result<Response> handle(const protocol::QueryAttached&);
     Result<Response> handle(const protocol::ReadFeatures&);

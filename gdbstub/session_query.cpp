@@ -84,6 +84,15 @@ Result<Response> Session::Impl::handle(const protocol::QueryCurrentThread&) {
     return protocol::CurrentThreadReply{register_thread};
 }
 
+Result<Response> Session::Impl::handle(const protocol::QueryThreadExtraInfo& query) {
+    auto thread = resolve_thread(query.thread);
+    if (!thread) return std::unexpected(thread.error());
+    if (!*thread) return make_error(ErrorKind::protocol, "qThreadExtraInfo names no one thread");
+    // The reply is the text in hex, like memory (gdb manual, "General Query Packets").
+    std::string text = target.thread_description(**thread);
+    return protocol::MemoryReply{{text.begin(), text.end()}};
+}
+
 Result<Response> Session::Impl::handle(const protocol::QueryThreadList& query) {
     // Every thread fits in the first reply; the follow-up query ends the list.
     if (!query.first) return protocol::ThreadListReply{};

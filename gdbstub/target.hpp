@@ -49,6 +49,12 @@ class Target {
     // The register table for the thread's current view of the machine.
     virtual const arch::Arch& arch() const = 0;
     virtual std::vector<ThreadId> threads() const = 0;
+    // A line about a thread for the debugger's thread list (qThreadExtraInfo), e.g. "vCPU 0,
+    // 64-bit long mode"; empty when there is nothing to say.  Called only while stopped.
+    virtual std::string thread_description(ThreadId thread) const {
+        (void)thread;
+        return {};
+    }
 
     // Register N of the arch table, little-endian, exactly arch().register_bytes(N) bytes.
     // Called only while the target is stopped.

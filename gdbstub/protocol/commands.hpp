@@ -105,7 +105,10 @@ struct ThreadAlive {  // 'T thread-id'
     ThreadSpec thread;
 };
 struct QueryCurrentThread {};  // 'qC'
-struct QueryThreadList {       // 'qfThreadInfo' / 'qsThreadInfo'
+struct QueryThreadExtraInfo {  // 'qThreadExtraInfo,thread-id'
+    ThreadSpec thread;
+};
+struct QueryThreadList {  // 'qfThreadInfo' / 'qsThreadInfo'
     bool first = true;
 };
 struct QueryAttached {  // 'qAttached[:pid]'
@@ -133,7 +136,8 @@ struct Unsupported {};
 using Command =
     std::variant<QuerySupported, StartNoAckMode, QueryHaltReason, ReadRegisters, WriteRegisters,
                  ReadRegister, WriteRegister, ReadMemory, WriteMemory, Resume, QueryVCont, VCont,
-                 Breakpoint, SetThread, ThreadAlive, QueryCurrentThread, QueryThreadList,
-                 QueryAttached, ReadFeatures, Monitor, Detach, Kill, VKill, Unsupported>;
+                 Breakpoint, SetThread, ThreadAlive, QueryCurrentThread, QueryThreadExtraInfo,
+                 QueryThreadList, QueryAttached, ReadFeatures, Monitor, Detach, Kill, VKill,
+                 Unsupported>;
 
 }  // namespace hvgdb::gdbstub::protocol

@@ -33,6 +33,7 @@ Result<Command> parse_insert_breakpoint(std::string_view args);    // after 'Z'
 Result<Command> parse_remove_breakpoint(std::string_view args);    // after 'z'
 Result<Command> parse_set_thread(std::string_view args);           // after 'H'
 Result<Command> parse_thread_alive(std::string_view args);         // after 'T'
+Result<Command> parse_thread_extra_info(std::string_view args);    // after "qThreadExtraInfo,"
 Result<Command> parse_detach(std::string_view args);               // after 'D'
 Result<Command> parse_vkill(std::string_view args);                // after "vKill"
 

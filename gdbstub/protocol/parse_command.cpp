@@ -40,6 +40,7 @@ constexpr std::array kPackets{
     PacketName{"qAttached", M::exact, no_arguments<QueryAttached>},
     PacketName{"qAttached:", M::prefix, parse_query_attached},
     PacketName{"qRcmd,", M::prefix, parse_monitor},
+    PacketName{"qThreadExtraInfo,", M::prefix, parse_thread_extra_info},
     PacketName{"qC", M::exact, no_arguments<QueryCurrentThread>},
     PacketName{"qfThreadInfo", M::exact, no_arguments<QueryThreadList>},
     PacketName{"qsThreadInfo", M::exact, thread_list_next},

@@ -64,4 +64,10 @@ Result<Command> parse_thread_alive(std::string_view args) {
     return ThreadAlive{*thread};
 }
 
+Result<Command> parse_thread_extra_info(std::string_view args) {
+    auto thread = parse_thread_spec(args);
+    if (!thread) return std::unexpected(thread.error());
+    return QueryThreadExtraInfo{*thread};
+}
+
 }  // namespace hvgdb::gdbstub::protocol

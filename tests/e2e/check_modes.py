@@ -115,12 +115,14 @@ def notice():
     check_equal(architecture(), "i8086", "architecture at the first stop")
     check_in("view", run("monitor help"), "monitor help")
     check_in("real mode (CS=0000", run("monitor mode"), "monitor mode in real mode")
+    check_in("(vCPU 0, real mode)", run("info threads"), "info threads (qThreadExtraInfo)")
     run("hbreak in_long")
     output = run("continue")
     check_in("hvgdb: the vCPU is now in 64-bit long mode", output, "the stop notice")
     check_in("this mode's is x86-64", output, "the stop notice")
     check_equal(architecture(), "i8086", "architecture without the extension")
     check_in("64-bit long mode (CS=0018", run("monitor mode"), "monitor mode in long mode")
+    check_in("(vCPU 0, 64-bit long mode)", run("info threads"), "info threads in long mode")
     # The PC is still right in the narrow view: the low 32 bits of the linear address.
     check_equal(pc(), address_of("in_long"), "$pc in the i8086 view in long mode")
     try:

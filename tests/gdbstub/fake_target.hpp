@@ -58,6 +58,9 @@ class FakeTarget final : public Target {
         return *monitor_reply;
     }
     std::string stop_notice(const StopEvent&) override { return notice; }
+    std::string thread_description(ThreadId thread) const override {
+        return thread == 1 ? "cpu" : "";
+    }
 
     std::uint64_t register_value(ThreadId thread, std::size_t regno) const;
     std::vector<std::uint8_t>& register_bytes(ThreadId thread, std::size_t regno);

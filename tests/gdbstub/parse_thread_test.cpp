@@ -1,4 +1,4 @@
-// Thread ids and the H and T packets.
+// Thread ids and the H, T and qThreadExtraInfo packets.
 #include <doctest/doctest.h>
 
 #include "parse_helpers.hpp"
@@ -54,4 +54,13 @@ TEST_CASE("T asks whether a thread is alive") {
     CHECK(malformed("T"));
     CHECK(malformed("Tq"));
     CHECK(malformed("T1,2"));
+}
+
+TEST_CASE("qThreadExtraInfo names one thread") {
+    CHECK(parsed_as<QueryThreadExtraInfo>("qThreadExtraInfo,2").thread.thread == IdSpec{K::one, 2});
+    CHECK(parsed_as<QueryThreadExtraInfo>("qThreadExtraInfo,p1.1").thread.thread ==
+          IdSpec{K::one, 1});
+    CHECK(malformed("qThreadExtraInfo,"));
+    CHECK(malformed("qThreadExtraInfo,zz"));
+    CHECK(unsupported("qThreadExtraInfo"));  // no comma: not a packet gdb sends
 }

@@ -63,6 +63,11 @@ TEST_CASE("Hg picks the thread for registers; T and qC") {
     CHECK(h.packet("T2") == frame("OK"));
     CHECK(h.packet("Tp1.1") == frame("OK"));
     CHECK(h.packet("T3") == frame("E02"));
+    // qThreadExtraInfo: the target's line in hex; nothing to say is the empty reply.
+    CHECK(h.packet("qThreadExtraInfo,1") == frame("637075"));
+    CHECK(h.packet("qThreadExtraInfo,2") == frame(""));
+    CHECK(h.packet("qThreadExtraInfo,3") == frame("E02"));
+    CHECK(h.packet("qThreadExtraInfo,-1") == frame("E01"));
 }
 
 TEST_CASE("m reads memory; short reads return what was read") {

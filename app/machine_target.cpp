@@ -26,8 +26,7 @@ Result<std::unique_ptr<MachineTarget>> MachineTarget::create(
     vcpu::Machine& machine, const gdbstub::arch::Arch* forced_view,
     std::function<void(const std::string&)> log) {
     std::vector<View> views;
-    for (const gdbstub::arch::Arch* arch :
-         {&gdbstub::arch::x86_64(), &gdbstub::arch::i386(), &gdbstub::arch::i8086()}) {
+    for (const gdbstub::arch::Arch* arch : gdbstub::arch::x86_views()) {
         View view{arch, {}, gdbstub::arch::find_generic(*arch, gdbstub::arch::Generic::pc)};
         for (const auto& reg : arch->registers) {
             const RegisterBinding* b = find_register_binding(reg.name);

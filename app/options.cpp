@@ -94,8 +94,7 @@ Result<SerialSpec> parse_serial(std::string_view text) {
 
 Result<const gdbstub::arch::Arch*> parse_view(std::string_view text) {
     if (text == "auto") return nullptr;
-    for (const gdbstub::arch::Arch* arch :
-         {&gdbstub::arch::x86_64(), &gdbstub::arch::i386(), &gdbstub::arch::i8086()})
+    for (const gdbstub::arch::Arch* arch : gdbstub::arch::x86_views())
         if (arch->name == text) return arch;
     return invalid(fmt::format("arch '{}' is not auto, x86-64, i386 or i8086", text));
 }

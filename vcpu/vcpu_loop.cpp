@@ -375,18 +375,9 @@ void Machine::Impl::thread_main(VcpuThread& self) {
             auto at = next_instruction(vcpu);
             if (at && *at == hw_breakpoint_address) {
                 plan_step(self);
-                DebugControl over;
-                {
-                    std::lock_guard lock(mutex);
-                    over = debug_control(true);
-                }
-                over.dr7 = 0;
-                if (self.step_plan && self.step_plan->entry)
-                    add_step_catch(over, self.step_plan->entry->handler);
-                self.applied_debug.reset();
                 VcpuStop first;
-                if (auto r = vcpu.set_debug(over); !r)
-                    first = fault(self.id, "cannot step over a breakpoint: " + r.error().message());
+                if (auto r = arm_step_over(vcpu, self, /*catch_interrupt_entry=*/true); !r)
+                    first = fault(self.id, r.error().message());
                 else
                     first = run_until_stop(vcpu, self, true, /*debug_registers_off=*/true);
                 first = finish_step(vcpu, self, std::move(first), /*debug_registers_off=*/true);
@@ -472,18 +463,27 @@ Result<void> Machine::Impl::write_snapshot(unsigned id, const VcpuSnapshot& s) {
     return result;
 }
 
-std::optional<VcpuStop> Machine::Impl::step_original(Vcpu& vcpu, VcpuThread& self, bool step,
-                                                     std::uint64_t gpa) {
+Result<void> Machine::Impl::arm_step_over(Vcpu& vcpu, VcpuThread& self,
+                                          bool catch_interrupt_entry) {
     DebugControl over;
     {
         std::lock_guard lock(mutex);
         over = debug_control(true);
     }
     over.dr7 = 0;
+    if (catch_interrupt_entry && self.step_plan && self.step_plan->entry)
+        add_step_catch(over, self.step_plan->entry->handler);
     self.applied_debug.reset();
-    self.debug_dirty = true;  // the run loop puts the debugger's own state back afterwards
     if (auto r = vcpu.set_debug(over); !r)
-        return fault(self.id, "cannot step over a breakpoint: " + r.error().message());
+        return make_error(r.error().kind, "cannot step over a breakpoint: " + r.error().message());
+    return {};
+}
+
+std::optional<VcpuStop> Machine::Impl::step_original(Vcpu& vcpu, VcpuThread& self, bool step,
+                                                     std::uint64_t gpa) {
+    self.debug_dirty = true;  // the run loop puts the debugger's own state back afterwards
+    if (auto r = arm_step_over(vcpu, self, /*catch_interrupt_entry=*/false); !r)
+        return fault(self.id, r.error().message());
     VcpuStop first;
     breakpoints.with_original(gpa, [&] { first = run_until_stop(vcpu, self, true, true); });
     if (first.cause != StopCause::step || step) return first;

@@ -73,6 +73,10 @@ struct Machine::Impl {
     // linear address than the breakpoint's, with the original byte in place.  The stop to
     // report when that step ends in one the debugger must see (an exit, a fault, Ctrl-C, or
     // the single step it asked for); nullopt to run on.
+    // The debug state for stepping over one instruction without the debugger's instruction
+    // breakpoints (so the one at the PC does not hit again): a single step, DR7 clear, and
+    // with `catch_interrupt_entry` the catch at the handler a planned step enters.
+    Result<void> arm_step_over(Vcpu& vcpu, VcpuThread& self, bool catch_interrupt_entry);
     std::optional<VcpuStop> step_original(Vcpu& vcpu, VcpuThread& self, bool step,
                                           std::uint64_t gpa);
     // After an MMIO exit that touched a watch (`hit`) or came while single-stepping: the

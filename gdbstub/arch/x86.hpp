@@ -2,6 +2,8 @@
 // features/i386/64bit-*.xml and 32bit-*.xml).  Pure data; depends on arch.hpp only.
 #pragma once
 
+#include <array>
+
 #include "gdbstub/arch/arch.hpp"
 
 namespace hvgdb::gdbstub::arch {
@@ -21,5 +23,10 @@ const Arch& i386();
 
 // i8086, real mode: the i386 rows under gdb's i8086 architecture (16-bit disassembly).
 const Arch& i8086();
+
+// All three, the register views an x86 target can offer.
+inline std::array<const Arch*, 3> x86_views() {
+    return {&x86_64(), &i386(), &i8086()};
+}
 
 }  // namespace hvgdb::gdbstub::arch

@@ -8,8 +8,7 @@
 using namespace hvgdb;
 
 TEST_CASE("every row of the x86 register tables has a binding as wide as the row") {
-    for (const auto* arch :
-         {&gdbstub::arch::x86_64(), &gdbstub::arch::i386(), &gdbstub::arch::i8086()}) {
+    for (const auto* arch : gdbstub::arch::x86_views()) {
         for (const auto& reg : arch->registers) {
             const auto* b = app::find_register_binding(reg.name);
             REQUIRE_MESSAGE(b, reg.name);

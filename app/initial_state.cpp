@@ -86,6 +86,10 @@ vcpu::VcpuSnapshot initial_snapshot(const loader::CpuState& c) {
     return s;
 }
 
+vcpu::VcpuSnapshot init_snapshot(std::uint32_t processor_signature) {
+    return initial_snapshot(loader::reset_state(processor_signature));
+}
+
 Result<void> add_rom(vcpu::Machine& machine, const loader::LoadedImage::Rom& rom) {
     std::vector<vcpu::RomWindow> windows;
     for (const auto& w : rom.windows) windows.push_back({w.gpa, w.offset, w.size});

@@ -21,6 +21,9 @@ class RamMemory final : public loader::GuestMemory {
 };
 
 vcpu::VcpuSnapshot initial_snapshot(const loader::CpuState&);
+// The state INIT leaves a processor in, which the APs wait for SIPI in
+// (Machine::set_init_state): the loader's reset state (loader::reset_state).
+vcpu::VcpuSnapshot init_snapshot(std::uint32_t processor_signature);
 
 // Puts the image's read-only memory (a firmware ROM) into the machine, before it starts.
 Result<void> add_rom(vcpu::Machine&, const loader::LoadedImage::Rom&);

@@ -88,6 +88,7 @@ void MachineTarget::attached() {
     noticed_ = nullptr;
     physical_memory_ = false;
     page_table_root_.reset();
+    selected_vcpu_ = last_stopped_vcpu_.load();
     view_ = &view_of(forced_view_ ? *forced_view_ : natural_view(reporting_snapshot().sregs));
 }
 
@@ -210,7 +211,7 @@ Result<void> MachineTarget::write_registers(ThreadId tid, std::span<const std::u
 }
 
 Result<vcpu::x86::Translation> MachineTarget::translate(std::uint64_t linear) const {
-    const vcpu::VcpuSnapshot s = machine_.snapshot(0);
+    const vcpu::VcpuSnapshot s = machine_.snapshot(selected_vcpu_);
     auto read = [this](std::uint64_t gpa, std::span<std::uint8_t> out) {
         auto n = machine_.read_physical(gpa, out);
         return n && *n == out.size();
@@ -355,15 +356,34 @@ Result<void> MachineTarget::resume(std::span<const gdbstub::ThreadAction> action
         }
     }
     std::vector<vcpu::VcpuAction> run;
-    for (unsigned i = 0; i < n; ++i)
+    std::vector<unsigned> stop;  // vCont's t: non-stop mode only
+    for (unsigned i = 0; i < n; ++i) {
         if (mode[i]) run.push_back({i, *mode[i]});
-    if (run.empty()) return make_error(ErrorKind::target, "the resume names no existing thread");
-    machine_.resume(run);
+        if (decided[i] && !mode[i]) stop.push_back(i);
+    }
+    if (run.empty() && stop.empty())
+        return make_error(ErrorKind::target, "the resume names no existing thread");
+    if (!stop.empty()) machine_.request_stop(stop);
+    if (!run.empty()) machine_.resume(run);
     return {};
 }
 
 void MachineTarget::interrupt() {
     machine_.request_stop();
+}
+
+Result<void> MachineTarget::set_non_stop(bool on) {
+    machine_.set_non_stop(on);
+    return {};
+}
+
+bool MachineTarget::thread_running(ThreadId tid) const {
+    auto id = vcpu_of(tid);
+    return id && machine_.running(*id);
+}
+
+void MachineTarget::select_thread(ThreadId tid) {
+    if (auto id = vcpu_of(tid)) selected_vcpu_ = *id;
 }
 
 void MachineTarget::detach() {
@@ -372,7 +392,11 @@ void MachineTarget::detach() {
     machine_.discard_pending_stops();
     std::vector<vcpu::VcpuAction> all;
     for (unsigned i = 0; i < machine_.vcpu_count(); ++i) all.push_back({i, vcpu::RunMode::cont});
+    // Every stopped vCPU runs again, also those a non-stop debugger left stopped while
+    // others ran; the next debugger starts in all-stop mode.
+    machine_.set_non_stop(true);
     machine_.resume(all);
+    machine_.set_non_stop(false);
 }
 
 void MachineTarget::kill() {
@@ -404,6 +428,9 @@ StopEvent MachineTarget::to_stop_event(const vcpu::VcpuStop& s) {
         case vcpu::StopCause::interrupted:
             e.signal = gdb_sigint;
             e.reason = StopReason::interrupt;
+            break;
+        case vcpu::StopCause::requested:  // vCont's t: no signal (gdb manual, "Packets")
+            e.signal = 0;
             break;
         case vcpu::StopCause::exited:
             e.kind = StopEvent::Kind::exited;

@@ -44,6 +44,10 @@ class MachineTarget final : public gdbstub::Target {
                                    std::uint64_t kind) override;
     Result<void> resume(std::span<const gdbstub::ThreadAction> actions) override;
     void interrupt() override;
+    bool supports_non_stop() const override { return true; }
+    Result<void> set_non_stop(bool on) override;
+    bool thread_running(gdbstub::ThreadId) const override;
+    void select_thread(gdbstub::ThreadId) override;
     void detach() override;
     void kill() override;
     void set_stop_sink(std::function<void(const gdbstub::StopEvent&)> sink) override;
@@ -67,7 +71,8 @@ class MachineTarget final : public gdbstub::Target {
     static Result<void> set_linear_pc(vcpu::VcpuSnapshot&, std::uint64_t linear);
 
     // Memory addresses (m, M, X, software breakpoints) are linear, as the guest's code uses
-    // them, and go through vCPU 0's page tables (SDM vol. 3A, chapter 4).  In physical mode
+    // them, and go through the page tables of the debugger's current thread's vCPU (SDM
+    // vol. 3A, chapter 4), as it was at its last stop.  In physical mode
     // they are guest-physical addresses, used as they are.  Session thread only.
     void set_physical_memory(bool on) { physical_memory_ = on; }
     bool physical_memory() const { return physical_memory_; }
@@ -107,6 +112,7 @@ class MachineTarget final : public gdbstub::Target {
     bool following_ = false;
     const gdbstub::arch::Arch* noticed_ = nullptr;
     std::atomic<unsigned> last_stopped_vcpu_{0};
+    unsigned selected_vcpu_ = 0;  // session thread only: whose page tables memory uses
     std::function<void(const std::string&)> log_;
     std::mutex sink_mutex_;
     std::function<void(const gdbstub::StopEvent&)> sink_;

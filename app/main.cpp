@@ -117,6 +117,8 @@ int run(const app::Options& options) {
     }
     vcpu::MachineConfig config;
     config.ram_bytes = options.memory_bytes;
+    config.cpus = options.cpus;
+    config.log = say;
     config.console = std::move(*console);
     config.mechanism = probe->mechanism;
     config.data_breakpoints = probe->data_breakpoints;
@@ -125,11 +127,14 @@ int run(const app::Options& options) {
 
     app::RamMemory ram((*machine)->ram());
     load.processor_signature = (*machine)->capabilities().processor_signature;
+    load.cpus = options.cpus;
     auto loaded = loader::load(*image, ram, load);
     if (!loaded) return fail(loaded.error());
     if (loaded->rom)
         if (auto r = app::add_rom(**machine, *loaded->rom); !r) return fail(r.error());
     (*machine)->set_initial_state(0, app::initial_snapshot(loaded->cpu));
+    // vCPUs 1.. wait for SIPI in the INIT state, built like a firmware image's reset state.
+    (*machine)->set_init_state(app::init_snapshot((*machine)->capabilities().processor_signature));
 
     // Each debugger starts with the register view of the mode the vCPU is in, unless --arch
     // names one.
@@ -149,7 +154,9 @@ int run(const app::Options& options) {
 
     say(fmt::format("image {}: {}; starts in {}", options.image, loaded->description,
                     mode_name(loaded->cpu.mode)));
-    say(fmt::format("{} MiB RAM, {}; {}", options.memory_bytes >> 20,
+    const std::string cpus =
+        options.cpus == 1 ? "" : fmt::format(", {} vCPUs (APs wait for SIPI)", options.cpus);
+    say(fmt::format("{} MiB RAM{}, {}; {}", options.memory_bytes >> 20, cpus,
                     (*machine)->capabilities().name, probe->note));
     say("listening on " + *bound);
     // gdb takes symbols from ELF files (plain or Multiboot).

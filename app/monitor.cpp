@@ -59,6 +59,7 @@ std::string describe_mode(const vcpu::x86::SystemRegisters& s) {
 std::string MachineTarget::thread_description(gdbstub::ThreadId tid) const {
     auto id = vcpu_of(tid);
     if (!id) return {};
+    if (machine_.waiting_for_sipi(*id)) return fmt::format("vCPU {}, waiting for SIPI", *id);
     return fmt::format("vCPU {}, {}", *id, vcpu::x86::mode_name(machine_.snapshot(*id).sregs));
 }
 

@@ -59,6 +59,21 @@ Result<std::uint64_t> parse_memory_size(std::string_view text) {
     return bytes;
 }
 
+Result<unsigned> parse_cpus(std::string_view text) {
+    // xAPIC IDs are 8 bits and 0xff addresses every APIC: IDs 0 to 254.
+    constexpr unsigned max_cpus = 255;
+    unsigned n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (text.empty() || ec == std::errc::invalid_argument || end != text.data() + text.size())
+        return invalid(
+            fmt::format("--cpus '{}' is not a number of vCPUs (1 to {})", text, max_cpus));
+    if (n == 0) return invalid("--cpus 0: a machine needs at least one vCPU");
+    if (ec == std::errc::result_out_of_range || n > max_cpus)
+        return invalid(
+            fmt::format("--cpus {}: at most {} vCPUs (8-bit xAPIC IDs)", text, max_cpus));
+    return n;
+}
+
 Result<Endpoint> parse_endpoint(std::string_view text) {
     auto colon = text.rfind(':');
     if (colon == std::string_view::npos) return invalid(fmt::format("'{}' is not HOST:PORT", text));
@@ -104,6 +119,7 @@ Result<std::optional<Options>> parse_command_line(int argc, const char* const* a
     cli.set_version_flag("--version", "hvgdb 0.1.0");
     Options o;
     std::string gdb = "127.0.0.1:1234", memory = "128M", format = "auto", mode, serial = "stdio";
+    std::string cpus = "1";
     std::string view = "auto";
     std::string load_addr, entry;
     std::vector<std::string> modules;
@@ -114,6 +130,10 @@ Result<std::optional<Options>> parse_command_line(int argc, const char* const* a
     cli.add_option("--gdb", gdb, "where to listen for the debugger, HOST:PORT (port 0: any)")
         ->capture_default_str();
     cli.add_option("--memory", memory, "guest RAM size (K, M or G)")->capture_default_str();
+    cli.add_option("--cpus", cpus,
+                   "vCPUs, 1 to 255: vCPU 0 boots, the others wait for INIT and SIPI from the "
+                   "guest through its xAPIC")
+        ->capture_default_str();
     cli.add_option("--format", format,
                    "image format: auto, elf, multiboot, bootsector, raw or firmware")
         ->capture_default_str();
@@ -152,6 +172,9 @@ Result<std::optional<Options>> parse_command_line(int argc, const char* const* a
     auto bytes = parse_memory_size(memory);
     if (!bytes) return std::unexpected(bytes.error());
     o.memory_bytes = *bytes;
+    auto vcpus = parse_cpus(cpus);
+    if (!vcpus) return std::unexpected(vcpus.error());
+    o.cpus = *vcpus;
     auto fmt_value = loader::parse_format(format);
     if (!fmt_value) return std::unexpected(fmt_value.error());
     o.load.format = *fmt_value;

@@ -36,6 +36,7 @@ struct Options {
     std::vector<ModuleSpec> modules;  // read and put into load.modules by main
     Endpoint gdb{"127.0.0.1", 1234};
     std::uint64_t memory_bytes = 128ull << 20;
+    unsigned cpus = 1;  // --cpus: vCPU 0 boots, the others wait for INIT and SIPI
     loader::LoadOptions load;
     SerialSpec serial;
     const gdbstub::arch::Arch* view = nullptr;  // --arch; nullptr follows the CPU mode
@@ -45,6 +46,8 @@ struct Options {
 
 // "128M", "1G", "65536", "512K", "2GiB": bytes, a multiple of 4 KiB, 1 MiB to 64 GiB.
 Result<std::uint64_t> parse_memory_size(std::string_view);
+// "1" to "255" (decimal): how many vCPUs; the host may allow fewer (Machine::create says).
+Result<unsigned> parse_cpus(std::string_view);
 // "HOST:PORT", "[v6]:PORT" or ":PORT" (loopback).
 Result<Endpoint> parse_endpoint(std::string_view);
 // "PATH" or "PATH ARGS...": the file is the text up to the first space.

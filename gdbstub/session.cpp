@@ -23,7 +23,10 @@ constexpr std::uint8_t kFatalFailure = 0x03;
 
 Session::Impl::Impl(Target& t, SessionOptions o)
     : target(t), options(std::move(o)), last_stop(options.initial_stop) {
-    if (last_stop.kind == StopEvent::Kind::stopped) register_thread = last_stop.thread;
+    if (last_stop.kind == StopEvent::Kind::stopped) {
+        register_thread = last_stop.thread;
+        thread_stops[last_stop.thread] = last_stop;
+    }
     target.attached();
 }
 
@@ -55,6 +58,12 @@ void Session::Impl::send(const Response& response, std::string& out) {
     codec.send(payload, out);
 }
 
+void Session::Impl::notify_stop(const StopEvent& event, std::string& out) {
+    std::string payload = protocol::encode_stop_notification(stop_response(event));
+    if (options.log_packet) options.log_packet('%', payload);
+    codec.notify(payload, out);
+}
+
 void Session::Impl::send_console(std::string_view text, std::string& out) {
     // Small packets: every client's buffer takes them, and the text shows as it arrives.
     constexpr std::size_t chunk = 512;
@@ -78,6 +87,7 @@ void Session::Impl::on_packet(std::string_view payload, std::string& out) {
     send_console(console, out);
     console.clear();
     send(result ? *result : error_response(result.error()), out);
+    if (non_stop) release_held_stops(out);
 
     // gdb manual, "Packet Acknowledgment": acks stop after the OK to QStartNoAckMode.
     if (result && std::holds_alternative<protocol::StartNoAckMode>(*command)) codec.stop_acks();
@@ -100,7 +110,13 @@ void Session::receive(std::span<const std::uint8_t> bytes, std::string& out) {
                 break;
             case protocol::Inbound::Kind::interrupt:
                 // A Ctrl-C that races with a stop finds the target stopped and is dropped.
-                if (s.running) s.target.interrupt();
+                // gdb sends vCtrlC in non-stop mode (gdb manual, "Interrupts"); a raw 0x03
+                // then means the same, without a reply.
+                if (s.non_stop) {
+                    s.interrupt_running();
+                } else if (s.running) {
+                    s.target.interrupt();
+                }
                 break;
             case protocol::Inbound::Kind::rejected:
                 if (!s.running) {
@@ -121,11 +137,18 @@ void Session::receive(std::string_view bytes, std::string& out) {
 void Session::on_stop(const StopEvent& event, std::string& out) {
     Impl& s = *impl_;
     if (s.finished) return;  // detached or killed: nobody is waiting
+    if (s.non_stop) {
+        s.queue_stop(event, out);
+        return;
+    }
     s.last_stop = event;
     bool ended = event.kind != StopEvent::Kind::stopped;
-    if (ended) s.target_ended = true;
-    // gdb manual, "Stop Reply Packets": the thread that stopped becomes the current one.
-    if (!ended) s.register_thread = event.thread;
+    if (ended) s.target_ended = s.target_gone = true;
+    if (!ended) {
+        s.thread_stops[event.thread] = event;
+        // gdb manual, "Stop Reply Packets": the thread that stopped becomes the current one.
+        s.make_current(event.thread);
+    }
     if (!s.running) return;
     s.running = false;
     if (!ended) s.send_console(s.target.stop_notice(event), out);
@@ -135,7 +158,7 @@ void Session::on_stop(const StopEvent& event, std::string& out) {
 
 void Session::on_disconnect() {
     Impl& s = *impl_;
-    if (s.released || s.target_ended) return;
+    if (s.released || s.target_ended || s.target_gone) return;
     s.target.detach();
     s.released = true;
     s.finished = true;

@@ -15,7 +15,8 @@
 namespace hvgdb::gdbstub {
 
 struct SessionOptions {
-    // Called with each packet payload received ('<') and sent ('>'), when set (--log-packets).
+    // Called with each packet payload received ('<') and sent ('>') and each notification
+    // sent ('%', non-stop mode), when set (--log-packets).
     std::function<void(char direction, std::string_view payload)> log_packet;
     // The target is stopped when the debugger connects; this is what '?' reports until the
     // first resume (default: SIGTRAP in thread 1).
@@ -34,7 +35,8 @@ class Session {
     void receive(std::string_view bytes, std::string& out);
 
     // The target stopped or ended (on the session's thread).  Appends the stop reply to `out`
-    // when the client is waiting for one.
+    // when the client is waiting for one; in non-stop mode a %Stop notification, unless one
+    // is still unacknowledged (the stop then waits for vStopped).
     void on_stop(const StopEvent& event, std::string& out);
 
     // The connection closed without D or k: the target is detached.
@@ -43,7 +45,8 @@ class Session {
     // True after the client detached or killed: the server closes the connection once `out`
     // is sent.
     bool finished() const;
-    // True after a kill or after the target ended (W/X sent): the server shuts down.
+    // True after a kill or after the target ended (W/X sent; in non-stop mode, acknowledged):
+    // the server shuts down.
     bool target_ended() const;
 
   private:

@@ -45,7 +45,19 @@ BreakpointType to_target(protocol::BreakpointKind kind) {
 
 }  // namespace
 
+Result<void> Session::Impl::registers_accessible() const {
+    // Registers of a running thread would be stale (DESIGN.md: a vCPU publishes them when it
+    // stops), so non-stop mode refuses them, as gdb expects for a running thread.  Memory
+    // and breakpoints stay available while threads run.
+    if (non_stop && target.thread_running(register_thread)) {
+        return make_error(ErrorKind::target, fmt::format("thread {} is running", register_thread),
+                          EBUSY);
+    }
+    return {};
+}
+
 Result<Response> Session::Impl::handle(const protocol::ReadRegisters&) {
+    if (auto stopped = registers_accessible(); !stopped) return std::unexpected(stopped.error());
     protocol::RegistersReply reply;
     std::size_t count = target.arch().registers.size();
     reply.registers.reserve(count);
@@ -58,6 +70,7 @@ Result<Response> Session::Impl::handle(const protocol::ReadRegisters&) {
 }
 
 Result<Response> Session::Impl::handle(const protocol::WriteRegisters& write) {
+    if (auto stopped = registers_accessible(); !stopped) return std::unexpected(stopped.error());
     const arch::Arch& arch = target.arch();
     std::size_t total = 0;
     for (std::size_t regno = 0; regno < arch.registers.size(); ++regno)
@@ -72,6 +85,7 @@ Result<Response> Session::Impl::handle(const protocol::WriteRegisters& write) {
 }
 
 Result<Response> Session::Impl::handle(const protocol::ReadRegister& read) {
+    if (auto stopped = registers_accessible(); !stopped) return std::unexpected(stopped.error());
     if (read.regno >= target.arch().registers.size()) return bad_register(read.regno);
     auto value = read_one(target, register_thread, read.regno);
     if (!value) return std::unexpected(value.error());
@@ -79,6 +93,7 @@ Result<Response> Session::Impl::handle(const protocol::ReadRegister& read) {
 }
 
 Result<Response> Session::Impl::handle(const protocol::WriteRegister& write) {
+    if (auto stopped = registers_accessible(); !stopped) return std::unexpected(stopped.error());
     const arch::Arch& arch = target.arch();
     if (write.regno >= arch.registers.size()) return bad_register(write.regno);
     if (write.value.size() != arch.register_bytes(write.regno)) {

@@ -3,6 +3,8 @@
 // to gdbstub/.  Depends on protocol/, arch/ and target.hpp.
 #pragma once
 
+#include <deque>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -21,6 +23,8 @@ struct Session::Impl {
     // session.cpp: the packet loop and the one place errors become replies.
     void on_packet(std::string_view payload, std::string& out);
     void send(const Response& response, std::string& out);
+    // A non-stop stop notification: `%Stop:<stop reply>`.
+    void notify_stop(const StopEvent& event, std::string& out);
     // Console text as O packets, ahead of a reply.
     void send_console(std::string_view text, std::string& out);
     Response error_response(const Error& error);
@@ -57,6 +61,30 @@ struct Session::Impl {
     Result<Response> handle(const protocol::VKill&);
     Response stop_response(const StopEvent& event);
     Result<void> start(std::span<const ThreadAction> actions);
+    // What a resume packet answers once the threads started: nothing until the stop in
+    // all-stop mode, OK at once in non-stop mode.
+    Response resumed_reply() const;
+    // The debugger's current thread, on the target too (Hg, and a stop in all-stop mode).
+    void make_current(ThreadId thread);
+
+    // session_non_stop.cpp: non-stop mode (gdb manual, "Remote Non-Stop" and "Notification
+    // Packets").
+    Result<Response> handle(const protocol::SetNonStop&);
+    Result<Response> handle(const protocol::VStopped&);
+    Result<Response> handle(const protocol::VCtrlC&);
+    // '?': a new report of every stopped thread, one as the reply, the others as
+    // notifications once it is over.
+    Response report_stopped_threads();
+    // A stop: sent as a notification, or queued behind the one gdb has not acknowledged.
+    void queue_stop(const StopEvent& event, std::string& out);
+    // After each packet: once a '?' report is over, the stops it held go out.
+    void release_held_stops(std::string& out);
+    // vCont's rules applied per thread, so that resume() gets only threads to change.
+    Result<void> start_non_stop(std::span<const ThreadAction> actions);
+    // vCtrlC and 0x03: every running thread stops and reports.
+    void interrupt_running();
+    // E.. for g/G/p/P while the current thread runs.
+    Result<void> registers_accessible() const;
 
     // A thread named by the client: nullopt for "any"/"all", an error for a thread or
     // process that does not exist.
@@ -81,6 +109,22 @@ struct Session::Impl {
     bool client_hwbreak = false;
 
     std::string console;  // monitor output waiting to go out ahead of the reply
+    std::map<ThreadId, std::string> thread_descriptions;  // qThreadExtraInfo's last texts
+
+    // Non-stop mode.  gdb acknowledges each stop with vStopped and accepts a new notification
+    // only after the OK that ends a report; until then stops wait here.  While the queue is
+    // not empty its front has been sent (as %Stop, as the reply to '?' or to vStopped) and
+    // waits for its vStopped; a thread with a stop here counts as running for vCont (gdb
+    // manual, "Packets", vCont).
+    bool non_stop = false;
+    std::deque<StopEvent> unacknowledged;
+    // '?' reports one stopped thread; the stops of the others, and any stop during that
+    // report, wait here and go out as notifications once the report ends (see
+    // report_stopped_threads).  A thread with a stop here also counts as running for vCont.
+    std::deque<StopEvent> held;
+    bool reporting_halt = false;                 // the report '?' started is not over yet
+    std::map<ThreadId, StopEvent> thread_stops;  // each stopped thread's stop, for '?'
+    bool target_gone = false;                    // W or X seen (target_ended waits for its ack)
 
     const arch::Arch* described_arch = nullptr;  // what `description` was generated from
     std::string description;                     // target.xml

@@ -51,6 +51,7 @@ Result<Response> Session::Impl::handle(const protocol::QuerySupported& query) {
     }
     protocol::SupportedReply reply{codec.max_packet(), {}};
     for (std::string_view feature : kStubFeatures) reply.features.emplace_back(feature);
+    if (target.supports_non_stop()) reply.features.emplace_back("QNonStop+");
     return reply;
 }
 
@@ -67,7 +68,7 @@ Result<Response> Session::Impl::handle(const protocol::SetThread& set) {
     if (!thread) return std::unexpected(thread.error());
     if (set.purpose == protocol::SetThread::Purpose::registers) {
         // "any" and "all" keep the current thread: registers belong to one thread.
-        if (*thread) register_thread = **thread;
+        if (*thread) make_current(**thread);
     } else {
         resume_thread = *thread;
     }
@@ -88,8 +89,17 @@ Result<Response> Session::Impl::handle(const protocol::QueryThreadExtraInfo& que
     auto thread = resolve_thread(query.thread);
     if (!thread) return std::unexpected(thread.error());
     if (!*thread) return make_error(ErrorKind::protocol, "qThreadExtraInfo names no one thread");
-    // The reply is the text in hex, like memory (gdb manual, "General Query Packets").
-    std::string text = target.thread_description(**thread);
+    // The reply is the text in hex, like memory (gdb manual, "General Query Packets").  The
+    // target describes stopped threads only; a running one (non-stop mode) keeps the line of
+    // its last stop, as an empty reply makes gdb stop asking qThreadExtraInfo for good.
+    std::string text;
+    if (non_stop && target.thread_running(**thread)) {
+        auto known = thread_descriptions.find(**thread);
+        text = known != thread_descriptions.end() ? known->second : "running";
+    } else {
+        text = target.thread_description(**thread);
+        thread_descriptions[**thread] = text;
+    }
     return protocol::MemoryReply{{text.begin(), text.end()}};
 }
 

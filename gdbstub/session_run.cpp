@@ -69,13 +69,28 @@ Response Session::Impl::stop_response(const StopEvent& event) {
 }
 
 Result<void> Session::Impl::start(std::span<const ThreadAction> actions) {
+    if (non_stop) return start_non_stop(actions);
     auto resumed = target.resume(actions);
     if (!resumed) return resumed;
     running = true;
+    thread_stops.clear();  // every thread runs until the next stop
     return {};
 }
 
+Response Session::Impl::resumed_reply() const {
+    // gdb manual, "Stop Reply Packets": in non-stop mode the reply is OK and the stop a
+    // later notification.
+    if (non_stop) return protocol::OkReply{};
+    return protocol::NoReply{};
+}
+
+void Session::Impl::make_current(ThreadId thread) {
+    register_thread = thread;
+    target.select_thread(thread);
+}
+
 Result<Response> Session::Impl::handle(const protocol::QueryHaltReason&) {
+    if (non_stop) return report_stopped_threads();
     return stop_response(last_stop);
 }
 
@@ -100,7 +115,7 @@ Result<Response> Session::Impl::handle(const protocol::Resume& resume) {
     if (step) action.thread = thread;
     auto started = start(std::span(&action, 1));
     if (!started) return std::unexpected(started.error());
-    return protocol::NoReply{};
+    return resumed_reply();
 }
 
 Result<Response> Session::Impl::handle(const protocol::VCont& vcont) {
@@ -117,7 +132,7 @@ Result<Response> Session::Impl::handle(const protocol::VCont& vcont) {
     }
     auto started = start(actions);
     if (!started) return std::unexpected(started.error());
-    return protocol::NoReply{};
+    return resumed_reply();
 }
 
 // D;pid and vKill;pid: there is one process, whatever pid the client names.  gdb without

@@ -95,8 +95,31 @@ class Target {
     // stop sink.  Errors are reported only for requests that cannot start at all.
     virtual Result<void> resume(std::span<const ThreadAction> actions) = 0;
 
-    // Ctrl-C: stop every running thread; a stop event with SIGINT follows.
+    // Ctrl-C: stop every running thread; a stop event with SIGINT follows.  In non-stop
+    // mode every running thread stops and each reports its own stop.
     virtual void interrupt() = 0;
+
+    // Non-stop mode (QNonStop): each thread stops on its own and the others run on; every
+    // stop is reported through the stop sink.  In non-stop mode resume() leaves the threads
+    // no action names as they are (running or stopped), and a ResumeKind::stop action stops
+    // a running thread, which reports a stop with signal 0.  ErrorKind::unsupported when the
+    // target cannot.
+    virtual Result<void> set_non_stop(bool on) {
+        if (!on) return {};
+        return make_error(ErrorKind::unsupported, "no non-stop mode");
+    }
+    // Whether set_non_stop(true) can succeed: the session announces QNonStop+ in qSupported
+    // only then (gdb manual, "Remote Non-Stop"), as gdb sends QNonStop only to a stub that
+    // announced it.  A target that overrides set_non_stop overrides this too.
+    virtual bool supports_non_stop() const { return false; }
+    // Whether the thread runs: resumed, and its stop not yet reported.
+    virtual bool thread_running(ThreadId thread) const {
+        (void)thread;
+        return false;
+    }
+    // The debugger's current thread (Hg, or the thread a stop made current): memory accesses
+    // use its view of memory (its page tables) from now on.
+    virtual void select_thread(ThreadId thread) { (void)thread; }
 
     // The debugger leaves: every breakpoint removed with its original bytes restored, single
     // step cleared, and the machine resumed.

@@ -29,6 +29,15 @@ inline void write_u64(std::span<std::uint8_t> bytes, std::size_t offset, std::ui
     for (int i = 0; i < 8; ++i) bytes[offset + i] = static_cast<std::uint8_t>(value >> (8 * i));
 }
 
+inline void write_u32(std::span<std::uint8_t> bytes, std::size_t offset, std::uint32_t value) {
+    for (int i = 0; i < 4; ++i) bytes[offset + i] = static_cast<std::uint8_t>(value >> (8 * i));
+}
+
+inline void write_u16(std::span<std::uint8_t> bytes, std::size_t offset, std::uint16_t value) {
+    bytes[offset] = static_cast<std::uint8_t>(value);
+    bytes[offset + 1] = static_cast<std::uint8_t>(value >> 8);
+}
+
 // a + b, or nothing when the sum does not fit in 64 bits.
 inline std::optional<std::uint64_t> checked_add(std::uint64_t a, std::uint64_t b) {
     std::uint64_t sum = 0;

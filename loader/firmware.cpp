@@ -24,6 +24,9 @@ constexpr std::uint64_t kMaxLowAlias = 128 * kKiB;  // 0xe0000..0xfffff
 constexpr std::uint16_t kResetSelector = 0xf000;
 constexpr std::uint64_t kResetCsBase = 0xffff0000;
 constexpr std::uint16_t kResetIp = 0xfff0;
+
+}  // namespace
+
 // EDX after RESET holds the processor signature, family, model and stepping as CPUID leaf 1
 // reports them (SDM table 9-1: 000n06xxH); the machine tells which (LoadOptions).
 CpuState reset_state(std::uint32_t signature) {
@@ -32,8 +35,6 @@ CpuState reset_state(std::uint32_t signature) {
     cpu.rdx = signature;
     return cpu;  // EAX = 0 (no BIST), the other registers, GDTR and IDTR as at reset
 }
-
-}  // namespace
 
 Result<LoadedImage> load_firmware(std::span<const std::uint8_t> image, GuestMemory& memory,
                                   const LoadOptions& options) {

@@ -1,5 +1,6 @@
 // load(): picks the image format from the bytes or the options, checks that the options fit
 // the format, and dispatches to the format's loader.  Depends on {fmt}.
+#include "loader/cpu_tables.hpp"
 #include "loader/errors.hpp"
 #include "loader/formats.hpp"
 #include "loader/multiboot.hpp"
@@ -72,11 +73,35 @@ Result<void> check_options(Format format, const LoadOptions& options) {
     return {};
 }
 
+Result<void> check_cpus(unsigned cpus) {
+    if (cpus == 0) return invalid("--cpus 0: the machine needs at least 1 CPU");
+    if (cpus > kMaxCpus)
+        return invalid(
+            "--cpus {}: at most {} CPUs, as xAPIC IDs are 8 bits and ID 0xff addresses them all",
+            cpus, kMaxCpus);
+    return {};
+}
+
+// ELF, raw and boot sector images tell the guest nothing but what is in memory: the CPU tables
+// go beside the image and the loader's own set-up.  (Multiboot kernels place them before their
+// boot information, which points at them; firmware brings its own.)
+Result<LoadedImage> with_cpu_tables(Result<LoadedImage> loaded, GuestMemory& memory,
+                                    const LoadOptions& options) {
+    if (!loaded) return loaded;
+    std::vector<LoadedImage::Range> occupied = loaded->loaded;
+    for (const auto& r : loaded->setup) occupied.push_back({r.gpa, r.size});
+    const CpuTables tables = place_cpu_tables(options.cpus, memory.size(), occupied);
+    if (auto ok = write_cpu_tables(tables, options.processor_signature, memory, *loaded); !ok)
+        return std::unexpected(ok.error());
+    return loaded;
+}
+
 }  // namespace
 
 Result<LoadedImage> load(std::span<const std::uint8_t> image, GuestMemory& memory,
                          const LoadOptions& options) {
     if (image.empty()) return invalid("the image is empty (0 bytes)");
+    if (auto ok = check_cpus(options.cpus); !ok) return std::unexpected(ok.error());
     Format format = options.format;
     if (format == Format::automatic) {
         auto detected = detect_format(image, options);
@@ -87,11 +112,11 @@ Result<LoadedImage> load(std::span<const std::uint8_t> image, GuestMemory& memor
 
     switch (format) {
         case Format::elf:
-            return load_elf(image, memory, options);
+            return with_cpu_tables(load_elf(image, memory, options), memory, options);
         case Format::boot_sector:
-            return load_boot_sector(image, memory, options);
+            return with_cpu_tables(load_boot_sector(image, memory, options), memory, options);
         case Format::raw:
-            return load_raw(image, memory, options);
+            return with_cpu_tables(load_raw(image, memory, options), memory, options);
         case Format::multiboot:
             return load_multiboot(image, memory, options);
         case Format::firmware:

@@ -48,8 +48,12 @@ struct LoadOptions {
                                   // convention the kernel's name followed by its arguments)
     std::vector<Module> modules;  // multiboot: boot modules, in order
     // firmware: EDX after RESET, the processor signature (CPUID leaf 1 EAX) of the machine's
-    // CPU.  Family 6, model 0, stepping 0 unless the machine says otherwise.
+    // CPU; others: the CPU signature in the MP table.  Family 6, model 0, stepping 0 unless the
+    // machine says otherwise.
     std::uint32_t processor_signature = 0x600;
+    // The machine's vCPUs, 1..255: every format but firmware gets ACPI and MP tables listing
+    // them (local APIC ID = vCPU index), which a kernel finds by scanning 0xe0000..0xfffff.
+    unsigned cpus = 1;
 };
 // Option rules (load() enforces them with ErrorKind::invalid):
 // - automatic format: a valid Multiboot 1 or 2 header -> multiboot (even when the file is also
@@ -60,6 +64,7 @@ struct LoadOptions {
 //   entry applies to every format except firmware, which starts at the reset vector.
 // - raw real mode: entry < 0x10000 starts at 0000:entry, else at (entry >> 4):(entry & 0xf);
 //   entry must lie below 1 MiB.
+// - cpus: 1 to 255 for every format.
 
 // A segment register as the CPU holds it (hidden part included).  `limit` is in bytes (the
 // scaled value: 0xffffffff for a flat 4 GiB segment with g = true).
@@ -108,8 +113,8 @@ struct LoadedImage {
     };
     std::vector<Range> loaded;
     // Guest-physical ranges the loader itself set up outside the image ("gdt", "page tables",
-    // "stack"), for the banner.  Empty for boot sectors (their stack is the real-mode
-    // convention below 0x7c00).
+    // "stack", "ACPI tables", "MP tables"), for the banner.  A boot sector gets only the CPU
+    // tables (its stack is the real-mode convention below 0x7c00).
     struct SetupRegion {
         std::string_view what;
         std::uint64_t gpa, size;
@@ -131,6 +136,11 @@ struct LoadedImage {
 // True when the image starts with the ELF magic 7f 45 4c 46 (plain ELF or a Multiboot
 // kernel in ELF form: a file gdb can take symbols from).
 bool has_elf_magic(std::span<const std::uint8_t> image);
+
+// The processor's state after RESET (Intel SDM vol. 3A, 9.1.1, table 9-1): real mode at the
+// reset vector, CS F000 with base FFFF0000 and IP FFF0, EDX the processor signature (CPUID
+// leaf 1 EAX).  INIT leaves the same registers; a firmware image starts in it.
+CpuState reset_state(std::uint32_t processor_signature);
 
 // Loads `image` into `memory` and returns the starting CPU state.  Malformed images return
 // ErrorKind::invalid with one clear sentence.

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "loader/cpu_tables.hpp"
 #include "loader/loader.hpp"
 
 namespace hvgdb::loader {
@@ -90,6 +91,11 @@ Result<KernelImage> kernel_from_elf(std::span<const std::uint8_t> image, std::ui
 
 // The kernel's ranges, for overlap checks and LoadedImage::loaded.
 std::vector<LoadedImage::Range> kernel_ranges(const KernelImage& kernel);
+// The kernel's and the non-empty modules' ranges: LoadedImage::loaded, and what the CPU tables
+// and the boot information must stay clear of.
+std::vector<LoadedImage::Range> kernel_and_module_ranges(
+    const KernelImage& kernel, const std::vector<std::uint64_t>& module_bases,
+    std::span<const Module> modules);
 
 // Module bases: each module page-aligned after the kernel and the previous module, moved to
 // 1 MiB rather than straddle the 0x9fc00..1 MiB hole, all below min(RAM, 4 GiB).
@@ -102,8 +108,8 @@ struct MemoryRegion {
     std::uint64_t base, length;
     MemoryType type;
 };
-// Available 0..0x9fc00, reserved 0x9fc00..1 MiB (EBDA, video memory, ROMs), available
-// 1 MiB..RAM end; cut short when RAM is smaller.
+// Available 0..0x9fc00, reserved 0x9fc00..1 MiB (EBDA, video memory, ROMs; here the ACPI and
+// MP tables), available 1 MiB..RAM end; cut short when RAM is smaller.
 std::vector<MemoryRegion> multiboot_memory_map(std::uint64_t ram_size);
 // KiB of RAM below 640 KiB (mem_lower) and from 1 MiB to the first hole (mem_upper), as
 // 32-bit values.
@@ -115,14 +121,14 @@ struct InfoBlob {
     std::vector<std::uint8_t> bytes;
     std::uint64_t align;
 };
-// Everything the Multiboot loaders do once the kernel and modules are placed: places the boot
-// information outside them, sets up flat protected mode with EAX = magic and EBX = the
-// information's address, and writes the kernel, the modules and the information.
-// `build_info(base)` returns the blob for address `base`; its size must not depend on `base`.
-// `description` gets the module count and entry appended.
+// Everything the Multiboot loaders do once the kernel, modules and CPU tables are placed:
+// places the boot information outside them, sets up flat protected mode with EAX = magic and
+// EBX = the information's address, and writes the kernel, the modules, the information and the
+// tables.  `build_info(base)` returns the blob for address `base`; its size must not depend on
+// `base`.  `description` gets the module count, entry and the tables' note appended.
 Result<LoadedImage> finish_multiboot_load(
     std::span<const std::uint8_t> image, const KernelImage& kernel,
-    const std::vector<std::uint64_t>& module_bases, std::uint32_t magic,
+    const std::vector<std::uint64_t>& module_bases, const CpuTables& tables, std::uint32_t magic,
     const std::function<InfoBlob(std::uint64_t base)>& build_info, std::string description,
     GuestMemory& memory, const LoadOptions& options);
 

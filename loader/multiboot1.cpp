@@ -162,8 +162,10 @@ Result<LoadedImage> load_multiboot1(std::span<const std::uint8_t> image,
 
     std::string description = fmt::format("Multiboot 1 kernel ({})", kernel->kind);
     if (header.flags & kFlagVideoMode) description += ", video mode request ignored";
+    const CpuTables tables = place_cpu_tables(
+        options.cpus, ram, kernel_and_module_ranges(*kernel, *module_bases, options.modules));
     return finish_multiboot_load(
-        image, *kernel, *module_bases, kMultiboot1BootMagic,
+        image, *kernel, *module_bases, tables, kMultiboot1BootMagic,
         [&](std::uint64_t base) { return build_info(base, ram, options, *module_bases); },
         std::move(description), memory, options);
 }

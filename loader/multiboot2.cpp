@@ -60,9 +60,10 @@ enum InfoTag : std::uint32_t {
     kInfoModule = 3,
     kInfoBasicMemory = 4,
     kInfoMemoryMap = 6,
+    kInfoAcpiOldRsdp = 14,  // when there is room for the ACPI tables
 };
-constexpr std::uint32_t kProvidedInfo[] = {kInfoCmdline, kInfoBootLoaderName, kInfoModule,
-                                           kInfoBasicMemory, kInfoMemoryMap};
+constexpr std::uint32_t kProvidedInfo[] = {kInfoCmdline,     kInfoBootLoaderName, kInfoModule,
+                                           kInfoBasicMemory, kInfoMemoryMap,      kInfoAcpiOldRsdp};
 constexpr std::uint32_t kMmapEntrySize = 24;  // base_addr, length, type, reserved
 
 constexpr std::size_t align8(std::size_t value) {
@@ -74,6 +75,7 @@ struct HeaderRequests {
     std::optional<KludgeAddresses> addresses;  // address tag; entry_addr from the entry tag
     std::optional<std::uint32_t> entry;        // entry address tag
     bool framebuffer = false;                  // a framebuffer tag (ignored)
+    bool acpi_rsdp_required = false;           // a non-optional request for tag 14
 };
 
 std::unexpected<Error> unknown_tag(std::size_t at, std::uint16_t type) {
@@ -125,9 +127,11 @@ Result<HeaderRequests> parse_tags(std::span<const std::uint8_t> image,
                     if (!provided && !(flags & kTagOptional))
                         return invalid(
                             "Multiboot2 header at offset {:#x} requires boot information tag "
-                            "type {}, which hvgdb does not provide (it provides 1, 2, 3, 4 "
-                            "and 6)",
+                            "type {}, which hvgdb does not provide (it provides 1, 2, 3, 4, 6 "
+                            "and 14)",
                             header.offset, wanted);
+                    if (wanted == kInfoAcpiOldRsdp && !(flags & kTagOptional))
+                        requests.acpi_rsdp_required = true;
                 }
                 break;
             case kTagAddress:
@@ -191,6 +195,9 @@ class InfoWriter {
         bytes_.insert(bytes_.end(), text.begin(), text.end());
         bytes_.push_back(0);
     }
+    void bytes(std::span<const std::uint8_t> data) {
+        bytes_.insert(bytes_.end(), data.begin(), data.end());
+    }
     void pad() { bytes_.resize(align8(bytes_.size()), 0); }
     std::size_t size() const { return bytes_.size(); }
     void patch_u32(std::size_t offset, std::uint64_t value) {
@@ -222,7 +229,7 @@ void finish_tag(InfoWriter& w, std::size_t start) {
 // 3.6: total_size, reserved, then the tags, each 8-byte aligned, ending with the end tag.
 // Module addresses are absolute, so the blob does not depend on where it lies.
 InfoBlob build_info(std::uint64_t ram_size, const LoadOptions& options,
-                    const std::vector<std::uint64_t>& module_bases) {
+                    const std::vector<std::uint64_t>& module_bases, const CpuTables& tables) {
     InfoWriter w;
     w.u32(0);  // total_size, patched below
     w.u32(0);
@@ -254,6 +261,11 @@ InfoBlob build_info(std::uint64_t ram_size, const LoadOptions& options,
         w.u32(0);
     }
     finish_tag(w, tag);
+    if (tables.acpi) {  // 3.6.14: a copy of the ACPI 1.0 RSDP
+        tag = start_tag(w, kInfoAcpiOldRsdp);
+        w.bytes(build_rsdp(*tables.acpi));
+        finish_tag(w, tag);
+    }
     tag = start_tag(w, kInfoEnd);
     finish_tag(w, tag);
     w.patch_u32(0, w.size());
@@ -298,12 +310,20 @@ Result<LoadedImage> load_multiboot2(std::span<const std::uint8_t> image,
     auto module_bases = place_modules(options.modules, kernel_ranges(*kernel), ram);
     if (!module_bases) return std::unexpected(module_bases.error());
 
+    const CpuTables tables = place_cpu_tables(
+        options.cpus, ram, kernel_and_module_ranges(*kernel, *module_bases, options.modules));
+    if (requests->acpi_rsdp_required && !tables.acpi)
+        return invalid(
+            "Multiboot2 header at offset {:#x} requires the ACPI RSDP (boot information tag 14), "
+            "but the kernel and modules leave no room for the ACPI tables in 0xe0000..0xfffff",
+            header.offset);
+
     std::string description = fmt::format("Multiboot2 kernel ({})", kernel->kind);
     if (requests->framebuffer) description += ", framebuffer request ignored";
-    const InfoBlob info = build_info(ram, options, *module_bases);
+    const InfoBlob info = build_info(ram, options, *module_bases, tables);
     return finish_multiboot_load(
-        image, *kernel, *module_bases, kMultiboot2BootMagic, [&](std::uint64_t) { return info; },
-        std::move(description), memory, options);
+        image, *kernel, *module_bases, tables, kMultiboot2BootMagic,
+        [&](std::uint64_t) { return info; }, std::move(description), memory, options);
 }
 
 }  // namespace hvgdb::loader

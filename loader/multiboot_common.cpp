@@ -104,6 +104,15 @@ std::vector<LoadedImage::Range> kernel_ranges(const KernelImage& kernel) {
     return ranges;
 }
 
+std::vector<LoadedImage::Range> kernel_and_module_ranges(
+    const KernelImage& kernel, const std::vector<std::uint64_t>& module_bases,
+    std::span<const Module> modules) {
+    std::vector<LoadedImage::Range> ranges = kernel_ranges(kernel);
+    for (std::size_t i = 0; i < module_bases.size(); ++i)
+        if (!modules[i].bytes.empty()) ranges.push_back({module_bases[i], modules[i].bytes.size()});
+    return ranges;
+}
+
 Result<std::vector<std::uint64_t>> place_modules(std::span<const Module> modules,
                                                  std::span<const LoadedImage::Range> kernel,
                                                  std::uint64_t ram_size) {
@@ -150,7 +159,7 @@ std::uint32_t upper_memory_kib(std::uint64_t ram_size) {
 
 Result<LoadedImage> finish_multiboot_load(
     std::span<const std::uint8_t> image, const KernelImage& kernel,
-    const std::vector<std::uint64_t>& module_bases, std::uint32_t magic,
+    const std::vector<std::uint64_t>& module_bases, const CpuTables& tables, std::uint32_t magic,
     const std::function<InfoBlob(std::uint64_t base)>& build_info, std::string description,
     GuestMemory& memory, const LoadOptions& options) {
     const std::uint64_t ram = memory.size();
@@ -163,12 +172,10 @@ Result<LoadedImage> finish_multiboot_load(
 
     LoadedImage loaded;
     loaded.format = Format::multiboot;
-    loaded.loaded = kernel_ranges(kernel);
-    for (std::size_t i = 0; i < module_bases.size(); ++i)
-        if (!options.modules[i].bytes.empty())
-            loaded.loaded.push_back({module_bases[i], options.modules[i].bytes.size()});
+    loaded.loaded = kernel_and_module_ranges(kernel, module_bases, options.modules);
 
-    // Place everything first, then write, so a failure leaves guest memory untouched.
+    // Place everything first, then write, so a failure leaves guest memory untouched.  The CPU
+    // tables lie in 0xe0000..1 MiB, where Placement never puts anything.
     const InfoBlob probe = build_info(0);
     Placement placement(ram, loaded.loaded);
     auto info_base = placement.allocate(probe.bytes.size(), probe.align);
@@ -209,6 +216,8 @@ Result<LoadedImage> finish_multiboot_load(
     description += fmt::format(", {} module{}, entry {:#x}", n, n == 1 ? "" : "s", entry);
     if (options.entry) description += " (given)";
     loaded.description = std::move(description);
+    if (auto ok = write_cpu_tables(tables, options.processor_signature, memory, loaded); !ok)
+        return std::unexpected(ok.error());
     return loaded;
 }
 

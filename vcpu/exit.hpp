@@ -37,6 +37,8 @@ struct DebugTrap {
 };
 // run() returned because another thread called Vm::exit_vcpus (or a signal arrived).
 struct Kicked {};
+// The guest can take an external interrupt now (Vcpu::request_interrupt_window).
+struct InterruptWindow {};
 struct Shutdown {};  // triple fault
 struct InternalError {
     std::uint32_t suberror;
@@ -50,7 +52,7 @@ struct UnknownExit {
     std::uint32_t reason;
 };
 
-using Exit = std::variant<IoOut, IoIn, MmioAccess, Halt, DebugTrap, Kicked, Shutdown, InternalError,
-                          EntryFailed, UnknownExit>;
+using Exit = std::variant<IoOut, IoIn, MmioAccess, Halt, DebugTrap, Kicked, InterruptWindow,
+                          Shutdown, InternalError, EntryFailed, UnknownExit>;
 
 }  // namespace hvgdb::vcpu

@@ -26,8 +26,16 @@ Machine::~Machine() {
     shutdown();
 }
 
+namespace {
+// APIC IDs 0 to 254: xAPIC IDs are 8 bits, and 0xff is the physical broadcast.
+constexpr unsigned max_xapic_cpus = 255;
+}  // namespace
+
 Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     if (config.cpus == 0) return make_error(ErrorKind::invalid, "at least one vCPU is needed");
+    if (config.cpus > max_xapic_cpus)
+        return make_error(ErrorKind::invalid, fmt::format("{} vCPUs asked; xAPIC IDs allow {}",
+                                                          config.cpus, max_xapic_cpus));
     auto vm = Vm::create();
     if (!vm) return std::unexpected(vm.error());
     if (config.cpus > (*vm)->capabilities().max_vcpus)
@@ -118,6 +126,17 @@ void Machine::set_initial_state(unsigned id, const VcpuSnapshot& s) {
     std::lock_guard lock(impl_->mutex);
     impl_->vcpus.at(id)->snapshot = s;
     impl_->vcpus.at(id)->snapshot_dirty = true;
+    impl_->vcpus.at(id)->waiting_for_sipi = false;
+}
+
+void Machine::set_init_state(const VcpuSnapshot& s) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->init_state = s;
+}
+
+bool Machine::waiting_for_sipi(unsigned id) const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->vcpus.at(id)->waiting_for_sipi;
 }
 
 Result<void> Machine::start() {
@@ -223,12 +242,24 @@ void Machine::resume(std::span<const VcpuAction> actions) {
     impl_->page_watches.apply();  // before the vCPUs enter the guest again
     impl_->resume(actions);
 }
+void Machine::set_non_stop(bool on) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->non_stop = on;
+    impl_->interrupt_owed = false;
+}
 void Machine::request_stop() {
     impl_->request_stop();
+}
+void Machine::request_stop(std::span<const unsigned> ids) {
+    impl_->request_stop(ids);
 }
 bool Machine::running() const {
     std::lock_guard lock(impl_->mutex);
     return impl_->running_count > 0;
+}
+bool Machine::running(unsigned id) const {
+    std::lock_guard lock(impl_->mutex);
+    return id < impl_->vcpus.size() && impl_->vcpus[id]->running;
 }
 void Machine::shutdown() {
     if (impl_) impl_->shutdown();

@@ -35,7 +35,8 @@ enum class StopCause {
     hw_breakpoint,
     watchpoint,
     step,
-    interrupted,  // request_stop()
+    interrupted,  // request_stop(): Ctrl-C
+    requested,    // request_stop(ids): the debugger stopped this vCPU alone (non-stop mode)
     exited,       // the guest wrote the exit port
     fault,        // triple fault, internal error, failed entry: the vCPU cannot go on
 };
@@ -77,6 +78,7 @@ struct Watchpoint {
 
 struct MachineConfig {
     std::uint64_t ram_bytes = 128ull << 20;
+    // vCPUs, 1 to 255 (xAPIC IDs are 8 bits and 0xff is the broadcast) and the host's maximum.
     unsigned cpus = 1;
     ConsoleSink console;
     SwBreakpointMechanism mechanism = SwBreakpointMechanism::int3;
@@ -84,6 +86,10 @@ struct MachineConfig {
     // them, insert_hw_breakpoint refuses write and access watchpoints as unsupported and
     // insert_watchpoint keeps them all by page protection.
     bool data_breakpoints = true;
+    // hvgdb's own notes on what the guest asked for and did not get (an IPI of a delivery
+    // mode hvgdb does not deliver, once per mode).  Called from vCPU threads, with the
+    // machine's lock held: it must not call the Machine.
+    std::function<void(const std::string&)> log;
 };
 
 // One place where a ROM shows: `size` bytes from `offset` in the ROM appear at guest-physical
@@ -116,8 +122,19 @@ class Machine {
     unsigned vcpu_count() const;
     const HostCapabilities& capabilities() const;
 
-    // Before start(): the state vCPU `id` begins with.
+    // Before start(): the state vCPU `id` begins with.  vCPU 0, the bootstrap processor,
+    // runs from it.  The others are application processors (APs): without a state of their
+    // own they wait for INIT and SIPI from the guest, as on a PC (README, "Multiprocessor
+    // guests"); one given a state here runs from it instead.
     void set_initial_state(unsigned id, const VcpuSnapshot&);
+    // Before start(): the state INIT leaves a processor in (Intel SDM vol. 3A, 9.1.1, table
+    // 9-1), which the APs show while they wait for SIPI.  A SIPI with vector V starts an AP
+    // from it at CS selector V << 8, base V << 12, IP 0.  IA32_APIC_BASE, the x87/SSE state
+    // and the other MSRs are not taken from it: INIT keeps them.
+    void set_init_state(const VcpuSnapshot&);
+    // Whether vCPU `id` is an AP in the INIT state waiting for SIPI (resuming it waits for
+    // one; a step of it ends at once).
+    bool waiting_for_sipi(unsigned id) const;
     // Starts the vCPU threads; each creates its vCPU, loads its state and waits, stopped.
     Result<void> start();
     // Where stops are reported, from a vCPU thread, once every vCPU has left the guest.
@@ -158,12 +175,26 @@ class Machine {
     // would have been told about them has left).
     void discard_pending_stops();
 
-    // All-stop run control.  vCPUs not named stay stopped.
+    // Run control.  In all-stop mode (the default) a stop of one vCPU makes every other
+    // running vCPU leave the guest before the stop is reported, and a stop that happens
+    // meanwhile on another vCPU is kept and reported when that vCPU is resumed again (unless
+    // the breakpoint it hit is gone by then: the vCPU then simply runs on).  In non-stop
+    // mode each vCPU's stop is reported on its own and the others run on; only the guest's
+    // exit stops them all.
+    void set_non_stop(bool on);
+    // Starts the named vCPUs that are stopped; vCPUs not named keep their state.  In
+    // all-stop mode nothing starts while a vCPU runs, and when a named vCPU has a kept stop,
+    // that stop is reported instead and nothing starts.
     void resume(std::span<const VcpuAction> actions);
-    // Makes every running vCPU leave the guest; a stop with cause `interrupted` follows
-    // unless another stop is reported first.  No effect when nothing runs.
+    // Makes every running vCPU leave the guest.  All-stop: one stop with cause `interrupted`
+    // follows unless another stop is reported first.  Non-stop: each reports its stop, the
+    // first with cause `interrupted`, the others `requested`.  No effect when nothing runs.
     void request_stop();
+    // Non-stop: makes the named running vCPUs leave the guest; each reports a stop with
+    // cause `requested`.
+    void request_stop(std::span<const unsigned> ids);
     bool running() const;
+    bool running(unsigned id) const;
 
     // Ends the vCPU threads.
     void shutdown();

@@ -2,6 +2,8 @@
 // must see, publish a snapshot, report the stop.  Plus the all-stop bookkeeping around it.
 #include "vcpu/vcpu_loop.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -18,6 +20,7 @@ namespace {
 
 constexpr std::uint64_t dr7_fixed = 0x400;  // bit 10 reads as 1
 constexpr std::uint64_t dr7_ge = 0x200;     // exact breakpoint match
+constexpr std::uint64_t rflags_if = 0x200;  // interrupts enabled
 std::uint64_t dr7_bits(unsigned slot, const HwBreakpoint& bp) {
     // R/W: 00 execute, 01 write, 11 read/write.  LEN: 00 1, 01 2, 11 4, 10 8 bytes.
     std::uint64_t rw = bp.kind == HwKind::execute ? 0 : bp.kind == HwKind::write ? 1 : 3;
@@ -68,6 +71,8 @@ void read_msrs(Vcpu& vcpu, x86::ModelSpecificRegisters& msrs) {
     for (std::size_t i = 0; i < list.size(); ++i) msrs.*x86::msr_fields[i].field = list[i].value;
 }
 
+}  // namespace
+
 Result<VcpuSnapshot> take_snapshot(Vcpu& vcpu) {
     auto regs = vcpu.get_registers();
     if (!regs) return std::unexpected(regs.error());
@@ -90,6 +95,8 @@ Result<void> load_snapshot(Vcpu& vcpu, const VcpuSnapshot& s) {
     if (auto r = vcpu.set_registers(s.regs); !r) return r;
     return vcpu.set_fpu(s.fpu);
 }
+
+namespace {
 
 // The MSRs that differ between `from` and `to`, set to their values in `to`; nothing is
 // written when one of them is read-only.
@@ -193,10 +200,16 @@ Machine::Impl::Impl(std::unique_ptr<Vm> vm_, std::span<std::uint8_t> ram_,
       ports(make_pc_port_bus(config.console)),
       breakpoints(memory, config.mechanism),
       page_watches(*vm, memory, breakpoints),
-      data_breakpoints(config.data_breakpoints) {
+      data_breakpoints(config.data_breakpoints),
+      log(config.log) {
     for (unsigned i = 0; i < config.cpus; ++i) {
         vcpus.push_back(std::make_unique<VcpuThread>());
-        vcpus.back()->id = i;
+        auto& v = *vcpus.back();
+        v.id = i;
+        // vCPU 0 is the bootstrap processor; the others are APs and wait for INIT and SIPI
+        // (SDM vol. 3A, 8.4.1), unless set_initial_state gives them a state to run from.
+        v.lapic = x86::Lapic(static_cast<std::uint8_t>(i), x86::reset_apic_base(i == 0));
+        v.waiting_for_sipi = i != 0;
     }
 }
 
@@ -276,20 +289,29 @@ DebugControl Machine::Impl::debug_control(bool step) const {
 }
 
 void Machine::Impl::thread_main(VcpuThread& self) {
+    // "vcpu<N>", for thread lists (top -H, ps -L, a debugger on hvgdb itself).
+    ::pthread_setname_np(::pthread_self(), fmt::format("vcpu{}", self.id).c_str());
     auto created = Vcpu::create(*vm, self.id);
     if (!created) return report_ready(created.error());
     Vcpu& vcpu = **created;
     // Load the initial state and publish it before start() returns, so the first snapshot
     // anyone reads is the real one and a write staged after start() is never overwritten.
+    // An AP waiting for SIPI holds the INIT state.
     VcpuSnapshot initial;
     {
         std::lock_guard lock(mutex);
-        initial = self.snapshot;
+        initial = self.waiting_for_sipi ? init_state : self.snapshot;
         self.snapshot_dirty = false;
+        initial.sregs.apic_base = self.lapic.base();
     }
     auto loaded = load_snapshot(vcpu, initial);
     auto published = loaded ? take_snapshot(vcpu) : std::unexpected(loaded.error());
     if (!published) return report_ready(published.error());
+    if (published->sregs.apic_base != initial.sregs.apic_base)
+        return report_ready(
+            Error{ErrorKind::fatal, 0,
+                  fmt::format("vCPU {}: KVM keeps IA32_APIC_BASE at {:#x}, not {:#x}", self.id,
+                              published->sregs.apic_base, initial.sregs.apic_base)});
     {
         std::lock_guard lock(mutex);
         self.snapshot = *published;
@@ -353,6 +375,16 @@ void Machine::Impl::thread_main(VcpuThread& self) {
                 continue;
             }
         }
+        // An INIT or SIPI that came while the vCPU was stopped, and the wait for SIPI.
+        auto startup = take_startup(vcpu, self, step);
+        if (startup.changed) {
+            stuck.reset();
+            hw_breakpoint_hit = false;
+        }
+        if (startup.stop) {
+            finish_stop(vcpu, self, std::move(*startup.stop));
+            continue;
+        }
         if (stuck) {
             VcpuSnapshot now;
             {
@@ -408,6 +440,7 @@ void Machine::Impl::finish_stop(Vcpu& vcpu, VcpuThread& self, VcpuStop stop) {
     if (auto snap = take_snapshot(vcpu)) {
         std::lock_guard lock(mutex);
         self.snapshot = *snap;
+        self.lapic.set_base(snap->sregs.apic_base);
     } else if (stop.cause != StopCause::fault) {
         stop = fault(self.id, "cannot read registers: " + snap.error().message());
     }
@@ -434,7 +467,10 @@ void Machine::Impl::apply_write(Vcpu& vcpu, VcpuThread& self) {
                             "cannot read registers after a write: " + fresh.error().message());
     {
         std::lock_guard lock(mutex);
-        if (fresh) self.snapshot = *fresh;
+        if (fresh) {
+            self.snapshot = *fresh;
+            self.lapic.set_base(fresh->sregs.apic_base);
+        }
         self.write_result = std::move(result);
     }
     self.write_done.notify_all();
@@ -495,6 +531,14 @@ VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step,
     const unsigned id = self.id;
     for (;;) {
         if (self.stop_requested.load()) return stop_of(id, StopCause::interrupted);
+        if (startup_pending(self)) {  // an INIT from another vCPU, or from this one
+            auto startup = take_startup(vcpu, self, step);
+            if (startup.stop) return *startup.stop;
+            if (startup.changed && step) return stop_of(id, StopCause::step);
+            if (startup.changed) self.debug_dirty = true;
+        }
+        if (auto r = deliver_interrupts(vcpu, self, step); !r)
+            return fault(id, "cannot inject an interrupt: " + r.error().message());
         if (self.debug_dirty.load() && !debug_registers_off) {
             if (auto r = apply_debug(vcpu, self, step); !r)
                 return fault(id, "cannot set debug state: " + r.error().message());
@@ -512,9 +556,9 @@ VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step,
             ports->read_string(in->port, in->size, in->data);
             if (step) return finish_instruction(vcpu, id, std::nullopt);
         } else if (auto* mmio = std::get_if<MmioAccess>(&*exit)) {
-            // No MMIO devices: guest memory exits only where it is protected (ROM, watched
-            // pages), elsewhere reads see an empty bus and writes are dropped.
-            auto hit = page_watches.complete_access(*mmio);
+            // Guest memory exits only where it is protected (ROM, watched pages); elsewhere
+            // the xAPIC page answers, or reads see an empty bus and writes are dropped.
+            auto hit = complete_mmio(vcpu, self, *mmio);
             if (hit || step) return finish_instruction(vcpu, id, hit);
         } else if (auto* trap = std::get_if<DebugTrap>(&*exit)) {
             if (trap->vector == 3) {
@@ -588,9 +632,10 @@ VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step,
                 }
             }
             if (step) return stop_of(id, StopCause::step);
-            return wait_while_halted(self);
-        } else if (std::holds_alternative<Kicked>(*exit)) {
-            continue;  // the loop head checks why
+            if (auto stop = wait_while_halted(self, (regs->rflags & rflags_if) != 0)) return *stop;
+        } else if (std::holds_alternative<Kicked>(*exit) ||
+                   std::holds_alternative<InterruptWindow>(*exit)) {
+            continue;  // the loop head checks why, and injects what the guest can take now
         } else if (std::holds_alternative<Shutdown>(*exit) ||
                    std::holds_alternative<InternalError>(*exit) ||
                    std::holds_alternative<EntryFailed>(*exit)) {
@@ -607,12 +652,16 @@ VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step,
     }
 }
 
-VcpuStop Machine::Impl::wait_while_halted(VcpuThread& self) {
+std::optional<VcpuStop> Machine::Impl::wait_while_halted(VcpuThread& self, bool interruptible) {
     std::unique_lock lock(mutex);
     self.wake.wait(lock, [&] {
-        return self.stop_requested.load() || self.command == VcpuThread::Command::quit;
+        return self.stop_requested.load() || self.command == VcpuThread::Command::quit ||
+               self.init_pending.load() || self.nmi_pending.load() ||
+               (interruptible && self.lapic.deliverable());
     });
-    return stop_of(self.id, StopCause::interrupted);
+    if (self.stop_requested.load() || self.command == VcpuThread::Command::quit)
+        return stop_of(self.id, StopCause::interrupted);
+    return std::nullopt;  // INIT, NMI and interrupts wake a halted processor
 }
 
 VcpuStop Machine::Impl::finish_instruction(Vcpu& vcpu, unsigned id, std::optional<WatchHit> hit) {
@@ -624,7 +673,7 @@ VcpuStop Machine::Impl::finish_instruction(Vcpu& vcpu, unsigned id, std::optiona
         auto exit = vcpu.finish_instruction();
         if (!exit) return fault(id, exit.error().message());
         if (auto* mmio = std::get_if<MmioAccess>(&*exit)) {  // the same instruction goes on
-            auto more = page_watches.complete_access(*mmio);
+            auto more = complete_mmio(vcpu, *vcpus[id], *mmio);
             if (!hit) hit = more;
         } else if (auto* out = std::get_if<IoOut>(&*exit)) {  // e.g. outs from a watched page
             PortEffect e = ports->write_string(out->port, out->size, out->data);
@@ -694,7 +743,7 @@ Machine::Impl::FetchStep Machine::Impl::step_watched_fetch(Vcpu& vcpu, VcpuThrea
                 fault(self.id, "cannot protect a watched page again: " + r.error().message())};
     if (step || stop.cause != StopCause::step) return {true, stop};
     // A hlt (F4) that ran in the step leaves the guest halted, as it would be without it.
-    if (opcode == 0xf4) return {true, wait_while_halted(self)};
+    if (opcode == 0xf4) return {true, wait_while_halted(self, (regs->rflags & rflags_if) != 0)};
     return {true, std::nullopt};
 }
 
@@ -707,62 +756,128 @@ void Machine::Impl::publish_stop(VcpuThread& self, VcpuStop stop) {
         self.running = false;
         --running_count;
         self.stop_requested = false;
-        if (!primary_stop) {
-            primary_stop = stop;
-            // All-stop: every other vCPU leaves the guest before the stop is reported.
-            for (auto& other : vcpus) {
-                if (!other->running) continue;
-                other->stop_requested = true;
-                other->wake.notify_all();
-                if (other->kick) other->kick->kick();
-            }
-        } else if (stop.cause != StopCause::interrupted) {
-            pending_stops.push_back(std::move(stop));
+        if (stop.cause == StopCause::interrupted && non_stop) {
+            // Ctrl-C's SIGINT goes to one vCPU; the others it stopped report no signal.
+            if (!self.quiet_stop && interrupt_owed)
+                interrupt_owed = false;
+            else
+                stop.cause = StopCause::requested;
         }
-        if (running_count == 0) {
-            report = std::move(primary_stop);
-            primary_stop.reset();
+        self.quiet_stop = false;
+        if (non_stop && !primary_stop && stop.cause != StopCause::exited) {
+            report = std::move(stop);  // this vCPU alone: the others run on
             handler = stop_handler;
+        } else {
+            if (!primary_stop) {
+                primary_stop = stop;
+                // All-stop, or the guest's exit: every other vCPU leaves the guest before the
+                // stop is reported.
+                for (auto& other : vcpus) {
+                    if (!other->running) continue;
+                    other->stop_requested = true;
+                    other->wake.notify_all();
+                    if (other->kick) other->kick->kick();
+                }
+            } else if (stop.cause != StopCause::interrupted && stop.cause != StopCause::requested &&
+                       !non_stop) {
+                pending_stops.push_back(std::move(stop));
+            }
+            if (running_count == 0) {
+                report = std::move(primary_stop);
+                primary_stop.reset();
+                handler = stop_handler;
+            }
         }
     }
     if (report && handler) handler(*report);
 }
 
+std::optional<VcpuStop> Machine::Impl::take_pending_stop(std::span<const VcpuAction> actions) {
+    auto resumed = [&](unsigned id) {
+        return std::ranges::any_of(actions, [id](const VcpuAction& a) { return a.vcpu == id; });
+    };
+    auto stands = [&](const VcpuStop& s) {
+        // A breakpoint removed since: the vCPU is still at its instruction and runs it.
+        if (s.cause == StopCause::sw_breakpoint) return breakpoints.contains_linear(s.address);
+        if (s.cause == StopCause::hw_breakpoint)
+            return std::ranges::any_of(hw_slots, [&](const std::optional<HwBreakpoint>& b) {
+                return b && b->kind == HwKind::execute && b->linear == s.address;
+            });
+        return true;
+    };
+    for (auto it = pending_stops.begin(); it != pending_stops.end();) {
+        if (!resumed(it->vcpu)) {
+            ++it;
+            continue;
+        }
+        if (!stands(*it)) {
+            it = pending_stops.erase(it);
+            continue;
+        }
+        VcpuStop stop = std::move(*it);
+        pending_stops.erase(it);
+        return stop;
+    }
+    return std::nullopt;
+}
+
 void Machine::Impl::resume(std::span<const VcpuAction> actions) {
     std::function<void(const VcpuStop&)> handler;
-    std::optional<VcpuStop> report;
+    std::vector<VcpuStop> reports;
     {
         std::lock_guard lock(mutex);
-        if (shut_down || running_count > 0) return;
-        if (!pending_stops.empty()) {
-            // A stop that happened while another was being reported comes first.
-            report = std::move(pending_stops.front());
-            pending_stops.pop_front();
-            handler = stop_handler;
-        } else {
+        if (shut_down || (!non_stop && running_count > 0)) return;
+        // A stop that happened while another was being reported comes first.  All-stop: it
+        // is the stop of this resume, and nothing runs.  Non-stop: those vCPUs report it,
+        // the others run.
+        while (auto pending = take_pending_stop(actions)) {
+            reports.push_back(std::move(*pending));
+            if (!non_stop) break;
+        }
+        handler = stop_handler;
+        if (non_stop || reports.empty()) {
             for (const auto& a : actions) {
                 if (a.vcpu >= vcpus.size()) continue;
+                if (std::ranges::any_of(reports,
+                                        [&](const VcpuStop& r) { return r.vcpu == a.vcpu; }))
+                    continue;
                 auto& v = *vcpus[a.vcpu];
                 if (v.running) continue;
                 v.command =
                     a.mode == RunMode::step ? VcpuThread::Command::step : VcpuThread::Command::run;
                 v.running = true;
                 v.stop_requested = false;
+                v.quiet_stop = false;
                 ++running_count;
                 v.wake.notify_all();
             }
         }
     }
-    if (report && handler) handler(*report);
+    if (handler)
+        for (const auto& r : reports) handler(r);
 }
 
 void Machine::Impl::request_stop() {
     std::lock_guard lock(mutex);
     for (auto& v : vcpus) {
         if (!v->running) continue;
+        if (non_stop) interrupt_owed = true;
+        v->quiet_stop = false;
         v->stop_requested = true;
         v->wake.notify_all();
         if (v->kick) v->kick->kick();
+    }
+}
+
+void Machine::Impl::request_stop(std::span<const unsigned> ids) {
+    std::lock_guard lock(mutex);
+    for (unsigned id : ids) {
+        if (id >= vcpus.size() || !vcpus[id]->running) continue;
+        auto& v = *vcpus[id];
+        if (!v.stop_requested) v.quiet_stop = true;  // a Ctrl-C under way keeps its signal
+        v.stop_requested = true;
+        v.wake.notify_all();
+        if (v.kick) v.kick->kick();
     }
 }
 

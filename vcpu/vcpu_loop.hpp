@@ -14,6 +14,7 @@
 
 #include "vcpu/machine.hpp"
 #include "vcpu/x86/instruction.hpp"
+#include "vcpu/x86/lapic.hpp"
 
 namespace hvgdb::vcpu {
 
@@ -39,6 +40,7 @@ struct VcpuThread {
     Command command = Command::none;
     bool running = false;  // between resume and its stop
     std::atomic<bool> stop_requested{false};
+    bool quiet_stop = false;  // the stop asked for is request_stop(ids)'s, not Ctrl-C's
     std::atomic<bool> debug_dirty{false};       // breakpoints changed while running: re-apply
     std::optional<DebugControl> applied_debug;  // vCPU thread only: what KVM has now
     std::optional<StepPlan> step_plan;          // vCPU thread only: the single step under way
@@ -48,7 +50,21 @@ struct VcpuThread {
     std::optional<Result<void>> write_result;   // and how that went, for write_snapshot
     std::condition_variable write_done;
     std::condition_variable wake;
+
+    // Interprocessor interrupts (ipi.cpp).  INIT, SIPI, NMI and fixed interrupts from other
+    // vCPUs are messages too: this vCPU's thread takes them.  The atomics are written under
+    // the mutex and read without it at the run loop's head.
+    x86::Lapic lapic;                             // its xAPIC, IA32_APIC_BASE as last read
+    std::atomic<bool> waiting_for_sipi{false};    // in the INIT state, out of the guest
+    std::atomic<bool> init_pending{false};        // an INIT to take before running on
+    std::optional<std::uint8_t> sipi_vector;      // a SIPI to take while waiting for one
+    std::atomic<bool> nmi_pending{false};         // an NMI to inject
+    std::atomic<bool> interrupts_changed{false};  // IRR, ISR or priorities changed: look again
 };
+
+// The vCPU's state as the debugger sees it, and the part of it a loader sets (vcpu_loop.cpp).
+Result<VcpuSnapshot> take_snapshot(Vcpu& vcpu);
+Result<void> load_snapshot(Vcpu& vcpu, const VcpuSnapshot& s);
 
 struct Machine::Impl {
     Impl(std::unique_ptr<Vm> vm_, std::span<std::uint8_t> ram_, const MachineConfig& config);
@@ -57,6 +73,10 @@ struct Machine::Impl {
     Result<void> start();
     void resume(std::span<const VcpuAction> actions);
     void request_stop();
+    void request_stop(std::span<const unsigned> ids);
+    // Under mutex: the first kept stop of a vCPU `actions` resumes that still stands (stops
+    // at breakpoints removed since are dropped); nullopt when there is none.
+    std::optional<VcpuStop> take_pending_stop(std::span<const VcpuAction> actions);
     void shutdown();
     Result<void> write_snapshot(unsigned id, const VcpuSnapshot& s);
 
@@ -91,9 +111,31 @@ struct Machine::Impl {
         std::optional<VcpuStop> stop;
     };
     FetchStep step_watched_fetch(Vcpu& vcpu, VcpuThread& self, bool step, bool debug_registers_off);
-    // The guest halted and nothing can wake it (no interrupt sources yet): waits, using no
-    // CPU, until the debugger stops it.
-    VcpuStop wait_while_halted(VcpuThread& self);
+    // The guest halted: waits, using no CPU, until the debugger stops it (that stop) or INIT,
+    // NMI or, with `interruptible` (RFLAGS.IF), an interrupt the xAPIC delivers wakes it
+    // (nullopt: run on, the run loop takes it).
+    std::optional<VcpuStop> wait_while_halted(VcpuThread& self, bool interruptible);
+    // Multiprocessor start-up, on the vCPU's own thread (ipi.cpp).  Takes a pending INIT
+    // (the access under way completed first) and a SIPI that starts the vCPU; while it waits
+    // for SIPI a step ends at once and a run waits, using no CPU, for a SIPI, an INIT or the
+    // debugger.  `changed`: the vCPU's registers were replaced; `stop`: the stop to report
+    // instead of entering the guest.
+    struct Startup {
+        bool changed = false;
+        std::optional<VcpuStop> stop;
+    };
+    Startup take_startup(Vcpu& vcpu, VcpuThread& self, bool step);
+    static bool startup_pending(const VcpuThread& self) {
+        return self.init_pending.load() || self.waiting_for_sipi.load();
+    }
+    // A guest access that exited as MMIO: the xAPIC answers it in the vCPU's APIC page (and
+    // delivers the IPI a command sends), guest memory elsewhere (see PageWatches).
+    std::optional<WatchHit> complete_mmio(Vcpu& vcpu, VcpuThread& self, const MmioAccess& access);
+    void send_ipi(unsigned from, const x86::Ipi& ipi);  // under mutex
+    // Before each entry into the guest: injects a pending NMI, and the interrupt the xAPIC
+    // delivers when the guest can take it (else asks for the exit when it can).  Nothing
+    // while single-stepping: a step runs its one instruction (KVM_GUESTDBG_BLOCKIRQ's rule).
+    Result<void> deliver_interrupts(Vcpu& vcpu, VcpuThread& self, bool step);
     Result<void> apply_debug(Vcpu& vcpu, VcpuThread& self, bool step);
     void debug_state_changed();  // under mutex: running vCPUs re-apply their debug state
     void finish_stop(Vcpu& vcpu, VcpuThread& self, VcpuStop stop);  // snapshot, then publish
@@ -115,14 +157,19 @@ struct Machine::Impl {
     SwBreakpoints breakpoints;
     PageWatches page_watches;  // watchpoints the debug registers do not hold
     bool data_breakpoints = true;
+    std::function<void(const std::string&)> log;  // MachineConfig::log
 
     mutable std::mutex mutex;
+    VcpuSnapshot init_state;          // Machine::set_init_state
+    unsigned reported_ipi_modes = 0;  // delivery modes said to be ignored, one bit each
     std::vector<std::unique_ptr<VcpuThread>> vcpus;
     std::array<std::optional<HwBreakpoint>, 4> hw_slots;
     std::function<void(const VcpuStop&)> stop_handler;
     unsigned running_count = 0;
     std::optional<VcpuStop> primary_stop;  // the stop to report once all vCPUs are out
     std::deque<VcpuStop> pending_stops;    // further stops, reported at later resumes
+    bool non_stop = false;                 // see Machine::set_non_stop
+    bool interrupt_owed = false;           // non-stop: request_stop()'s SIGINT not yet reported
     bool started = false;
     bool shut_down = false;
     std::size_t threads_ready = 0;  // start(): vCPU threads done with their initial state

@@ -118,6 +118,17 @@ class Vcpu {
     // Delivers exception `vector` to the guest at the next entry (used to hand a #BP that
     // is not the debugger's back to the guest).
     Result<void> inject_exception(std::uint8_t vector);
+    // External interrupts from an interrupt controller the host program emulates
+    // (hv_vcpu_set_pending_interrupt).  Whether the guest takes one at the next entry
+    // (RFLAGS.IF set, no interrupt shadow, nothing queued), as of the last exit.
+    bool interrupt_window_open() const;
+    // While on, run() returns InterruptWindow as soon as the guest can take an interrupt.
+    void request_interrupt_window(bool on);
+    // Queues external interrupt `vector` for the next entry; false when the one queued before
+    // has not gone in yet (nothing is queued then).
+    Result<bool> inject_interrupt(std::uint8_t vector);
+    // Queues a non-maskable interrupt.
+    Result<void> inject_nmi();
 
     // The handle another thread uses to make run() return with Exit Kicked.
     std::shared_ptr<VcpuKick> kick_handle();

@@ -43,4 +43,8 @@ void Codec::send(std::string_view payload, std::string& out) {
     if (acks_) last_frame_.assign(out, start);
 }
 
+void Codec::notify(std::string_view payload, std::string& out) {
+    append_notification_frame(out, payload);
+}
+
 }  // namespace hvgdb::gdbstub::protocol

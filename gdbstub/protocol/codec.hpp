@@ -35,6 +35,10 @@ class Codec {
     // Frames `payload` into `out` and keeps the frame for a retransmission.
     void send(std::string_view payload, std::string& out);
 
+    // Frames a notification (`%payload#cs`) into `out`.  The client never acks it, so a '-'
+    // still asks for the last packet sent with send(), not for this.
+    void notify(std::string_view payload, std::string& out);
+
     // Call right after sending the OK to QStartNoAckMode: that packet was acked, the OK itself
     // goes out the usual way, and from now on nothing is acked or retransmitted.
     void stop_acks() {

@@ -130,6 +130,12 @@ struct Kill {};  // 'k'
 struct VKill {   // 'vKill;pid'
     std::uint32_t pid = 0;
 };
+// Non-stop mode (gdb manual, "Remote Non-Stop" and "Notification Packets").
+struct SetNonStop {  // 'QNonStop:1' enters non-stop mode, 'QNonStop:0' all-stop mode
+    bool on = false;
+};
+struct VStopped {};  // 'vStopped': acknowledges a stop notification, asks for the next stop
+struct VCtrlC {};    // 'vCtrlC': Ctrl-C as a packet, for non-stop mode
 // Any packet the stub does not implement: answered with the empty reply.
 struct Unsupported {};
 
@@ -138,6 +144,6 @@ using Command =
                  ReadRegister, WriteRegister, ReadMemory, WriteMemory, Resume, QueryVCont, VCont,
                  Breakpoint, SetThread, ThreadAlive, QueryCurrentThread, QueryThreadExtraInfo,
                  QueryThreadList, QueryAttached, ReadFeatures, Monitor, Detach, Kill, VKill,
-                 Unsupported>;
+                 SetNonStop, VStopped, VCtrlC, Unsupported>;
 
 }  // namespace hvgdb::gdbstub::protocol

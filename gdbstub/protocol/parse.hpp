@@ -36,6 +36,7 @@ Result<Command> parse_thread_alive(std::string_view args);         // after 'T'
 Result<Command> parse_thread_extra_info(std::string_view args);    // after "qThreadExtraInfo,"
 Result<Command> parse_detach(std::string_view args);               // after 'D'
 Result<Command> parse_vkill(std::string_view args);                // after "vKill"
+Result<Command> parse_non_stop(std::string_view args);             // after "QNonStop:"
 
 // thread-id syntax: "1", "-1", "0", "p1.2", "p1", "p-1.-1".
 Result<ThreadSpec> parse_thread_spec(std::string_view text);

@@ -30,6 +30,12 @@ Result<Command> thread_list_next(std::string_view) {
     return QueryThreadList{false};
 }
 
+// A 'v' packet's name ends at the first ';' (gdb manual, "Packets", 'v'): "vStopped;x" is
+// vStopped with arguments it does not take, while "vStoppedx" is another, unknown packet.
+Result<Command> unexpected_arguments(std::string_view args) {
+    return detail::malformed("unexpected arguments '{}'", args);
+}
+
 using M = PacketName::Match;
 
 constexpr std::array kPackets{
@@ -48,6 +54,11 @@ constexpr std::array kPackets{
     PacketName{"vCont;", M::prefix, parse_vcont},
     PacketName{"vCont", M::exact, vcont_without_actions},
     PacketName{"vKill;", M::prefix, parse_vkill},
+    PacketName{"QNonStop:", M::prefix, parse_non_stop},
+    PacketName{"vStopped", M::exact, no_arguments<VStopped>},
+    PacketName{"vStopped;", M::prefix, unexpected_arguments},
+    PacketName{"vCtrlC", M::exact, no_arguments<VCtrlC>},
+    PacketName{"vCtrlC;", M::prefix, unexpected_arguments},
     PacketName{"?", M::exact, no_arguments<QueryHaltReason>},
     PacketName{"g", M::exact, no_arguments<ReadRegisters>},
     PacketName{"G", M::prefix, parse_write_registers},

@@ -135,8 +135,11 @@ void append_escaped(std::string& out, std::string_view payload) {
     }
 }
 
-void append_frame(std::string& out, std::string_view payload) {
-    out.push_back('$');
+namespace {
+
+// `<start><escaped payload>#<checksum>`: the one framing of packets and notifications.
+void append_framed(std::string& out, char start_char, std::string_view payload) {
+    out.push_back(start_char);
     std::size_t start = out.size();
     append_escaped(out, payload);
     std::uint8_t sum = 0;
@@ -144,6 +147,20 @@ void append_frame(std::string& out, std::string_view payload) {
         sum = static_cast<std::uint8_t>(sum + static_cast<std::uint8_t>(out[i]));
     }
     fmt::format_to(std::back_inserter(out), "#{:02x}", sum);
+}
+
+}  // namespace
+
+void append_frame(std::string& out, std::string_view payload) {
+    append_framed(out, '$', payload);
+}
+
+void append_notification_frame(std::string& out, std::string_view payload) {
+    append_framed(out, '%', payload);
+}
+
+std::string encode_stop_notification(const Response& stop) {
+    return "Stop:" + encode_payload(stop);
 }
 
 void append_thread_id(std::string& out, std::uint32_t thread) {

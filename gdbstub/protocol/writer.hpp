@@ -21,6 +21,15 @@ void append_escaped(std::string& out, std::string_view payload);
 // Appends `$<escaped payload>#<two hex digits of the modulo-256 sum of the escaped payload>`.
 void append_frame(std::string& out, std::string_view payload);
 
+// gdb manual, "Notification Packets": `%<escaped payload>#<checksum>`, checksummed like a
+// packet and never acknowledged.
+void append_notification_frame(std::string& out, std::string_view payload);
+
+// The payload of a non-stop stop notification: "Stop:" and the stop reply (gdb manual,
+// "Notification Packets": `%Stop:T05...`).  `stop` is a StopReply, ExitedReply or
+// TerminatedReply.
+std::string encode_stop_notification(const Response& stop);
+
 // gdb thread ids on the wire: hex, at least two digits ("01", "1a").
 void append_thread_id(std::string& out, std::uint32_t thread);
 

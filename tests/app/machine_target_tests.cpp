@@ -17,6 +17,12 @@ TEST_CASE("vCPU stops become gdb stop events") {
 
     s.cause = vcpu::StopCause::interrupted;
     CHECK(app::MachineTarget::to_stop_event(s).signal == 2);
+    // Stopped alone by the debugger (vCont's t in non-stop mode): no signal.
+    s.cause = vcpu::StopCause::requested;
+    e = app::MachineTarget::to_stop_event(s);
+    CHECK(e.signal == 0);
+    CHECK(e.reason == StopReason::none);
+    CHECK(e.thread == 2);
 
     s.cause = vcpu::StopCause::watchpoint;
     s.access = vcpu::VcpuStop::Access::write;

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <string>
+
 #include "app/options.hpp"
 #include "gdbstub/arch/x86.hpp"
 
@@ -99,4 +101,31 @@ TEST_CASE("Multiboot command line and modules") {
     CHECK((*o)->modules[0].path == "a.bin");
     CHECK((*o)->modules[1].name_and_args == "b.bin");
     CHECK((*o)->image == "kernel.elf");
+}
+
+TEST_CASE("--cpus: 1 to 255 vCPUs") {
+    CHECK(*parse_cpus("1") == 1);
+    CHECK(*parse_cpus("4") == 4);
+    CHECK(*parse_cpus("255") == 255);
+    auto zero = parse_cpus("0");
+    REQUIRE_FALSE(zero);
+    CHECK(zero.error().kind == hvgdb::ErrorKind::invalid);
+    CHECK(zero.error().message().find("at least one") != std::string::npos);
+    auto word = parse_cpus("two");
+    REQUIRE_FALSE(word);
+    CHECK(word.error().message().find("not a number") != std::string::npos);
+    for (auto bad : {"", "-1", "+2", " 2", "2 ", "0x2", "1.5", "256", "99999999999999999999"})
+        CHECK_MESSAGE(!parse_cpus(bad), bad);
+
+    const char* plain[] = {"hvgdb", "img"};
+    CHECK((*parse_command_line(2, plain))->cpus == 1);
+    const char* four[] = {"hvgdb", "--cpus", "4", "img"};
+    auto o = parse_command_line(4, four);
+    REQUIRE(o);
+    REQUIRE(*o);
+    CHECK((*o)->cpus == 4);
+    const char* none[] = {"hvgdb", "--cpus", "0", "img"};
+    CHECK(parse_command_line(4, none).error().kind == hvgdb::ErrorKind::invalid);
+    const char* text[] = {"hvgdb", "--cpus", "many", "img"};
+    CHECK(parse_command_line(4, text).error().kind == hvgdb::ErrorKind::invalid);
 }

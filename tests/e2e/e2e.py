@@ -13,6 +13,7 @@ run_e2e.sh passes, in the environment:
   E2E_PHASE     1 for the first gdb session, 2 after a "reattach", ...
   E2E_SCENARIO  which scenario of the script to run
   E2E_LOG       hvgdb's stderr so far: its start-up lines ("hvgdb: ...")
+  E2E_HVGDB_PID hvgdb's process id
 """
 
 import os
@@ -33,6 +34,7 @@ STATE = os.environ.get("E2E_STATE", "")
 PHASE = int(os.environ.get("E2E_PHASE", "1"))
 SCENARIO = os.environ.get("E2E_SCENARIO", "")
 LOG = os.environ.get("E2E_LOG", "")
+HVGDB_PID = int(os.environ.get("E2E_HVGDB_PID", "0"))
 
 
 class CheckFailed(Exception):

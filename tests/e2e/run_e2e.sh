@@ -119,7 +119,7 @@ else
         echo "==== gdb session $phase: $SCRIPT (scenario ${E2E_SCENARIO:-}) ===="
         E2E_PORT=$PORT E2E_IMAGE=$IMAGE E2E_SYMBOLS=${E2E_SYMBOLS:-$IMAGE} E2E_SERIAL=$SERIAL \
             E2E_STATE=$STATE E2E_PHASE=$phase E2E_SCENARIO=${E2E_SCENARIO:-} E2E_LOG=$HVGDB_ERR \
-            timeout -k 5 90 "$GDB" -batch -nx \
+            E2E_HVGDB_PID=$HVGDB_PID timeout -k 5 90 "$GDB" -batch -nx \
             -iex "python import sys; sys.dont_write_bytecode = True; sys.path.insert(0, '$(dirname "$SCRIPT")')" \
             -x "$SCRIPT" </dev/null 2>&1
         rc=$?

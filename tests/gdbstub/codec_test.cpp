@@ -117,3 +117,17 @@ TEST_CASE("an oversize packet is acked (it arrived intact) and handed up as reje
     CHECK(fed.packets == std::vector<std::string>{"!packet longer than PacketSize", "g"});
     CHECK(fed.out == "++");
 }
+
+TEST_CASE("a notification is framed with '%', never acked, and never resent on '-'") {
+    Codec codec;
+    std::string out;
+    codec.send("OK", out);
+    codec.notify("Stop:T05thread:02;", out);
+    CHECK(out == "$OK#9a%Stop:T05thread:02;#e8");
+    // A '-' asks for the last packet, not for the notification that came after it.
+    auto fed = feed(codec, "-");
+    CHECK(fed.out == "$OK#9a");
+    // Nothing acks a notification, so a '+' right after it is the ack of some packet.
+    fed = feed(codec, "+");
+    CHECK(fed.out == "");
+}

@@ -105,7 +105,29 @@ Result<void> FakeTarget::remove_breakpoint(BreakpointType type, std::uint64_t ad
 Result<void> FakeTarget::resume(std::span<const ThreadAction> actions) {
     if (resume_error) return std::unexpected(*resume_error);
     resumes.emplace_back(actions.begin(), actions.end());
+    // The leftmost action naming a thread (or naming none) decides; a stop action leaves the
+    // thread running until the test reports its stop.
+    for (ThreadId t : threads_) {
+        auto action = std::ranges::find_if(
+            actions, [t](const ThreadAction& a) { return !a.thread || *a.thread == t; });
+        if (action != actions.end() && action->kind != ResumeKind::stop) running.insert(t);
+    }
     return {};
+}
+
+Result<void> FakeTarget::set_non_stop(bool on) {
+    if (non_stop_error) return std::unexpected(*non_stop_error);
+    if (on && !non_stop_supported) return Target::set_non_stop(on);
+    non_stop = on;
+    return {};
+}
+
+void FakeTarget::mark_stopped(const StopEvent& event) {
+    if (non_stop && event.kind == StopEvent::Kind::stopped) {
+        running.erase(event.thread);
+    } else {
+        running.clear();
+    }
 }
 
 }  // namespace hvgdb::gdbstub::testing

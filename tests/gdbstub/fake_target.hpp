@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,10 @@ class FakeTarget final : public Target {
     Result<void> remove_breakpoint(BreakpointType, std::uint64_t addr, std::uint64_t kind) override;
     Result<void> resume(std::span<const ThreadAction> actions) override;
     void interrupt() override { ++interrupts; }
+    Result<void> set_non_stop(bool on) override;
+    bool supports_non_stop() const override { return non_stop_supported; }
+    bool thread_running(ThreadId thread) const override { return running.contains(thread); }
+    void select_thread(ThreadId thread) override { selected.push_back(thread); }
     void detach() override { ++detaches; }
     void kill() override { ++kills; }
     void set_stop_sink(std::function<void(const StopEvent&)> sink) override {
@@ -59,11 +64,16 @@ class FakeTarget final : public Target {
     }
     std::string stop_notice(const StopEvent&) override { return notice; }
     std::string thread_description(ThreadId thread) const override {
+        ++descriptions_asked;
         return thread == 1 ? "cpu" : "";
     }
 
     std::uint64_t register_value(ThreadId thread, std::size_t regno) const;
     std::vector<std::uint8_t>& register_bytes(ThreadId thread, std::size_t regno);
+
+    // What the target does before it reports `event`: the thread stops (in all-stop mode,
+    // or when the target ends, every thread).
+    void mark_stopped(const StopEvent& event);
 
     // Scripted failures.
     std::optional<Error> resume_error;
@@ -72,6 +82,8 @@ class FakeTarget final : public Target {
     bool memory_everywhere = false;                  // reads anywhere succeed in full (0xaa bytes)
     std::optional<Result<std::string>> monitor_reply;  // unset: no monitor commands
     std::string notice;                                // stop_notice's text
+    bool non_stop_supported = false;      // set_non_stop(true) succeeds; qSupported has QNonStop+
+    std::optional<Error> non_stop_error;  // set_non_stop fails with this when set
 
     // What the session did.
     std::vector<std::vector<ThreadAction>> resumes;
@@ -83,6 +95,10 @@ class FakeTarget final : public Target {
     int kills = 0;
     int attaches = 0;
     std::vector<std::string> monitor_commands;
+    bool non_stop = false;
+    std::set<ThreadId> running;      // resumed with c or s, and not reported stopped since
+    std::vector<ThreadId> selected;  // select_thread calls, in order
+    mutable int descriptions_asked = 0;
     std::function<void(const StopEvent&)> stop_sink;
 
   private:

@@ -30,7 +30,9 @@ struct Harness {
     // One packet in no-ack mode (after no_acks()): framed here, reply bytes out.
     std::string packet(std::string_view payload) { return client(frame(payload)); }
 
+    // The target reports a stop: the fake marks the thread stopped first, as a target does.
     std::string stop(const StopEvent& event) {
+        target.mark_stopped(event);
         std::string out;
         session.on_stop(event, out);
         return out;
@@ -42,6 +44,14 @@ struct Harness {
         client("+" + frame("qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+"));
         client("+" + frame("QStartNoAckMode"));
         client("+");
+    }
+
+    // no_acks() with a target that has non-stop mode, then QNonStop:1, as gdb connects after
+    // `set non-stop on`.
+    void non_stop() {
+        target.non_stop_supported = true;
+        no_acks();
+        client(frame("QNonStop:1"));
     }
 
     FakeTarget target;

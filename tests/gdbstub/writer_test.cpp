@@ -85,3 +85,26 @@ TEST_CASE("framing escapes exactly $ # } * and checksums the escaped text") {
     append_frame(out, std::string("$#}*\xff", 5));
     CHECK(out == std::string("$}\x04}\x03}]}\x0a\xff#", 11) + "61");
 }
+
+TEST_CASE("notifications: '%', the escaped payload, the checksum of the escaped bytes") {
+    std::string out;
+    append_notification_frame(out, "Stop:T05thread:02;");
+    CHECK(out == "%Stop:T05thread:02;#e8");
+    out.clear();
+    append_notification_frame(out, "Stop:W00");
+    CHECK(out == "%Stop:W00#97");
+    out.clear();
+    append_notification_frame(out, "a*");  // escaped like a packet: '*' is "}\x0a"
+    CHECK(out ==
+          "%a}\x0a"
+          "#e8");
+}
+
+TEST_CASE("the stop notification payload: \"Stop:\" and the stop reply") {
+    StopReply stop{.signal = 5, .thread = 2, .registers = {}, .cause = StopCause::swbreak};
+    CHECK(encode_stop_notification(stop) == "Stop:T05thread:02;swbreak:;");
+    StopReply quiet{.signal = 0, .thread = 1, .registers = {}};
+    CHECK(encode_stop_notification(quiet) == "Stop:T00thread:01;");
+    CHECK(encode_stop_notification(ExitedReply{0x17}) == "Stop:W17");
+    CHECK(encode_stop_notification(TerminatedReply{9}) == "Stop:X09");
+}

@@ -38,7 +38,9 @@ TEST_CASE("boot sector: 512 bytes at 0x7c00, real mode 0000:7c00") {
     REQUIRE(loaded->loaded.size() == 1);
     CHECK(loaded->loaded[0].gpa == 0x7c00);
     CHECK(loaded->loaded[0].size == 512);
-    CHECK(loaded->setup.empty());
+    REQUIRE(loaded->setup.size() == 2);  // only the CPU tables: no stack, GDT or page tables
+    CHECK(loaded->setup[0].what == "ACPI tables");
+    CHECK(loaded->setup[1].what == "MP tables");
 
     const CpuState& cpu = loaded->cpu;
     CHECK(cpu.mode == CpuMode::real);

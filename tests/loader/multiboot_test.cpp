@@ -426,7 +426,7 @@ TEST_CASE("Multiboot2: boot information tags") {
     auto loaded = load(multiboot2_flat(), memory, options);
     REQUIRE(loaded.has_value());
     const std::uint64_t info = loaded->cpu.rbx;
-    CHECK(u32(memory, info) == 176);  // total_size
+    CHECK(u32(memory, info) == 208);  // total_size
     CHECK(u32(memory, info + 4) == 0);
 
     CHECK(u32(memory, info + 8) == 1);  // command line
@@ -458,8 +458,11 @@ TEST_CASE("Multiboot2: boot information tags") {
         CHECK(u32(memory, e + 16) == expected[i][2]);
         CHECK(u32(memory, e + 20) == 0);
     }
-    CHECK(u32(memory, info + 168) == 0);  // end tag
-    CHECK(u32(memory, info + 172) == 8);
+    CHECK(u32(memory, info + 168) == 14);  // ACPI old RSDP: a copy of the one at 0xe0000
+    CHECK(u32(memory, info + 172) == 28);
+    CHECK(memory.read(info + 176, 20) == memory.read(0xe0000, 20));
+    CHECK(u32(memory, info + 200) == 0);  // end tag
+    CHECK(u32(memory, info + 204) == 8);
 }
 
 TEST_CASE("Multiboot2 ELF, and Multiboot 1 preferred when both headers are present") {
@@ -489,7 +492,7 @@ TEST_CASE("Multiboot2: tag errors") {
                                      {{42, 1, {7}}, {5, 0, {0, 0, 32}}})) == "(loaded)");
     CHECK(load_error(multiboot2_flat(0x100000, 0x300, 0x1000, {{1, 0, {1, 8}}})) ==
           "Multiboot2 header at offset 0x0 requires boot information tag type 8, which hvgdb "
-          "does not provide (it provides 1, 2, 3, 4 and 6)");
+          "does not provide (it provides 1, 2, 3, 4, 6 and 14)");
     CHECK(load_error(multiboot2_flat(0x100000, 0x300, 0x1000, {{1, 1, {8}}})) == "(loaded)");
     CHECK(load_error(multiboot2_flat(0x100000, 0x300, 0x1000, {{2, 0, {}}})) ==
           "Multiboot2 header tag at offset 0x38 (type 2) has size 8, below 24");

@@ -52,7 +52,7 @@ TEST_CASE("raw: real mode by default, CS = 0 below 64 KiB, a stack in convention
     CHECK(cpu.ds.selector == 0);
     CHECK(cpu.cr0 == 0x60000010);
     CHECK(cpu.rdx == 0);
-    REQUIRE(loaded->setup.size() == 1);
+    REQUIRE(loaded->setup.size() == 3);  // the stack, then the ACPI and MP tables
     CHECK(loaded->setup[0].what == "stack");
     CHECK(loaded->setup[0].gpa == 0x9bc00);
     CHECK(loaded->setup[0].size == 0x4000);

@@ -23,4 +23,14 @@ inline VcpuSnapshot real_mode(std::uint16_t cs, std::uint64_t cs_base, std::uint
     return s;
 }
 
+// What app::init_snapshot makes of the loader's reset state (SDM vol. 3A, table 9-1), for
+// machines tested without the loader: F000:FFF0 with CS.base FFFF0000, EDX the processor
+// signature.
+inline VcpuSnapshot init_state(std::uint32_t signature = 0x600) {
+    VcpuSnapshot s = real_mode(0xf000, 0xffff0000, 0xfff0);
+    s.regs.rsp = 0;
+    s.regs.rdx = signature;
+    return s;
+}
+
 }  // namespace hvgdb::vcpu::testing

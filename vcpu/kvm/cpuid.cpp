@@ -18,6 +18,9 @@ constexpr std::size_t header_bytes = 8;
 constexpr unsigned long kvm_get_supported_cpuid = _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x05, 8);
 constexpr unsigned long kvm_set_cpuid2 = _IOC(_IOC_WRITE, KVMIO, 0x90, 8);
 
+constexpr std::uint32_t cpuid1_ecx_x2apic = 1u << 21;
+constexpr std::uint32_t cpuid1_edx_apic = 1u << 9;
+
 struct CpuidBuffer {
     explicit CpuidBuffer(std::uint32_t capacity)
         : bytes(header_bytes + capacity * sizeof(kvm_cpuid_entry2)) {
@@ -47,7 +50,13 @@ Result<void> set_guest_cpuid(int kvm_fd, int vcpu_fd, unsigned id) {
             kvm_cpuid_entry2& e = cpuid.entries()[i];
             // SDM vol. 2A, CPUID: leaf 1 EBX[31:24] is the initial APIC id; leaves 0xB and
             // 0x1F report the x2APIC id in EDX.
-            if (e.function == 1) e.ebx = (e.ebx & 0x00ffffffu) | (id << 24);
+            if (e.function == 1) {
+                e.ebx = (e.ebx & 0x00ffffffu) | (id << 24);
+                // hvgdb's APIC is the xAPIC page (Machine, vcpu/x86/lapic.hpp): no x2APIC
+                // (ECX bit 21), so guests do not switch to its MSRs; an APIC (EDX bit 9).
+                e.ecx &= ~cpuid1_ecx_x2apic;
+                e.edx |= cpuid1_edx_apic;
+            }
             if (e.function == 0xb || e.function == 0x1f) e.edx = id;
         }
         auto set = kvm_ioctl(vcpu_fd, kvm_set_cpuid2, cpuid.data(), "KVM_SET_CPUID2");

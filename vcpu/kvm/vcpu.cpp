@@ -217,6 +217,7 @@ struct Vcpu::Impl {
     std::size_t run_size = 0;
     std::shared_ptr<KvmKick> kick;
     bool block_irq = false;
+    bool interrupt_queued = false;  // KVM_INTERRUPT since the last exit
 
     ~Impl() {
         if (run) ::munmap(run, run_size);
@@ -255,6 +256,7 @@ std::shared_ptr<VcpuKick> Vcpu::kick_handle() {
 Result<Exit> Vcpu::run() {
     kvm_run& run = *impl_->run;
     int rc = ::ioctl(impl_->fd.get(), KVM_RUN, 0);
+    impl_->interrupt_queued = false;  // ready_for_interrupt_injection is fresh again
     if (rc < 0) {
         if (errno == EINTR || errno == EAGAIN) {
             std::atomic_ref<std::uint8_t>(run.immediate_exit).store(0);
@@ -283,6 +285,8 @@ Result<Exit> Vcpu::run() {
                              run.debug.arch.dr6};
         case KVM_EXIT_INTR:
             return Kicked{};
+        case KVM_EXIT_IRQ_WINDOW_OPEN:
+            return InterruptWindow{};
         case KVM_EXIT_SHUTDOWN:
             return Shutdown{};
         case KVM_EXIT_INTERNAL_ERROR:
@@ -471,6 +475,37 @@ Result<void> Vcpu::inject_exception(std::uint8_t vector) {
     ev.exception.error_code = 0;
     ev.flags = 0;  // leave NMI, SIPI and shadow state as they are
     rc = HVGDB_KVM(impl_->fd.get(), KVM_SET_VCPU_EVENTS, &ev);
+    if (!rc) return std::unexpected(rc.error());
+    return {};
+}
+
+// Without an in-kernel irqchip KVM leaves the interrupt controller to user space: the run
+// area says whether the vCPU can take an interrupt and asks for an exit when it can, and
+// KVM_INTERRUPT queues one (KVM API: KVM_INTERRUPT, and kvm_run's request_interrupt_window and
+// ready_for_interrupt_injection).  KVM refreshes the flag at every return from KVM_RUN.
+bool Vcpu::interrupt_window_open() const {
+    return impl_->run->ready_for_interrupt_injection != 0 && !impl_->interrupt_queued;
+}
+
+void Vcpu::request_interrupt_window(bool on) {
+    impl_->run->request_interrupt_window = on ? 1 : 0;
+}
+
+Result<bool> Vcpu::inject_interrupt(std::uint8_t vector) {
+    kvm_interrupt irq{};
+    irq.irq = vector;
+    auto rc = HVGDB_KVM(impl_->fd.get(), KVM_INTERRUPT, &irq);
+    if (!rc) {
+        if (rc.error().err_no == EEXIST) return false;  // the last one is still queued
+        return std::unexpected(rc.error());
+    }
+    impl_->interrupt_queued = true;
+    return true;
+}
+
+Result<void> Vcpu::inject_nmi() {
+    // KVM API, KVM_NMI: well defined only without KVM_CREATE_IRQCHIP, as hvgdb runs.
+    auto rc = HVGDB_KVM(impl_->fd.get(), KVM_NMI, 0);
     if (!rc) return std::unexpected(rc.error());
     return {};
 }

@@ -363,6 +363,8 @@ Result<void> MachineTarget::resume(std::span<const gdbstub::ThreadAction> action
     }
     if (run.empty() && stop.empty())
         return make_error(ErrorKind::target, "the resume names no existing thread");
+    if (run.empty() && !non_stop_)  // all-stop: nothing runs, so no stop would ever come
+        return make_error(ErrorKind::target, "vCont's t stops threads in non-stop mode only");
     if (!stop.empty()) machine_.request_stop(stop);
     if (!run.empty()) machine_.resume(run);
     return {};
@@ -373,6 +375,7 @@ void MachineTarget::interrupt() {
 }
 
 Result<void> MachineTarget::set_non_stop(bool on) {
+    non_stop_ = on;
     machine_.set_non_stop(on);
     return {};
 }
@@ -397,6 +400,7 @@ void MachineTarget::detach() {
     machine_.set_non_stop(true);
     machine_.resume(all);
     machine_.set_non_stop(false);
+    non_stop_ = false;
 }
 
 void MachineTarget::kill() {

@@ -113,6 +113,7 @@ class MachineTarget final : public gdbstub::Target {
     const gdbstub::arch::Arch* noticed_ = nullptr;
     std::atomic<unsigned> last_stopped_vcpu_{0};
     unsigned selected_vcpu_ = 0;  // session thread only: whose page tables memory uses
+    bool non_stop_ = false;       // session thread only: set_non_stop's mode
     std::function<void(const std::string&)> log_;
     std::mutex sink_mutex_;
     std::function<void(const gdbstub::StopEvent&)> sink_;

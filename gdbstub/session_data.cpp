@@ -49,7 +49,7 @@ Result<void> Session::Impl::registers_accessible() const {
     // Registers of a running thread would be stale (DESIGN.md: a vCPU publishes them when it
     // stops), so non-stop mode refuses them, as gdb expects for a running thread.  Memory
     // and breakpoints stay available while threads run.
-    if (non_stop && target.thread_running(register_thread)) {
+    if (non_stop && runs(register_thread)) {
         return make_error(ErrorKind::target, fmt::format("thread {} is running", register_thread),
                           EBUSY);
     }

@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "gdbstub/protocol/codec.hpp"
@@ -124,7 +125,13 @@ struct Session::Impl {
     std::deque<StopEvent> held;
     bool reporting_halt = false;                 // the report '?' started is not over yet
     std::map<ThreadId, StopEvent> thread_stops;  // each stopped thread's stop, for '?'
-    bool target_gone = false;                    // W or X seen (target_ended waits for its ack)
+    // Threads this session resumed whose stop it has not received yet: a thread the target
+    // has stopped already still runs for gdb until its stop event gets here.
+    std::set<ThreadId> stop_in_flight;
+    bool runs(ThreadId thread) const {
+        return stop_in_flight.contains(thread) || target.thread_running(thread);
+    }
+    bool target_gone = false;  // W or X seen (target_ended waits for its ack)
 
     const arch::Arch* described_arch = nullptr;  // what `description` was generated from
     std::string description;                     // target.xml

@@ -57,8 +57,7 @@ void Session::Impl::interrupt_running() {
     if (target_gone) return;
     // With nothing running there is nothing to stop, and no stop may follow.
     auto threads = target.threads();
-    if (std::ranges::any_of(threads, [this](ThreadId t) { return target.thread_running(t); }))
-        target.interrupt();
+    if (std::ranges::any_of(threads, [this](ThreadId t) { return runs(t); })) target.interrupt();
 }
 
 Response Session::Impl::report_stopped_threads() {
@@ -77,7 +76,7 @@ Response Session::Impl::report_stopped_threads() {
     }
     std::deque<StopEvent> stopped;
     for (ThreadId thread : target.threads()) {
-        if (target.thread_running(thread)) continue;
+        if (runs(thread)) continue;
         auto known = thread_stops.find(thread);
         // A thread stopped with no event of its own (at attach, or along with another
         // thread in all-stop mode) shows as stopped with no signal.
@@ -111,8 +110,10 @@ void Session::Impl::queue_stop(const StopEvent& event, std::string& out) {
     // all-stop reply.
     if (event.kind == StopEvent::Kind::stopped) {
         thread_stops[event.thread] = event;
+        stop_in_flight.erase(event.thread);
     } else {
         target_gone = true;
+        stop_in_flight.clear();
     }
     if (reporting_halt) {
         held.push_back(event);
@@ -140,9 +141,9 @@ Result<void> Session::Impl::start_non_stop(std::span<const ThreadAction> actions
         auto action = std::ranges::find_if(
             actions, [thread](const ThreadAction& a) { return !a.thread || *a.thread == thread; });
         if (action == actions.end()) continue;
-        bool runs = target.thread_running(thread);
+        const bool running = runs(thread);
         bool ignored =
-            action->kind == ResumeKind::stop ? !runs : runs || unacknowledged_stop(thread);
+            action->kind == ResumeKind::stop ? !running : running || unacknowledged_stop(thread);
         if (ignored) continue;
         changes.push_back(*action);
         changes.back().thread = thread;
@@ -150,8 +151,11 @@ Result<void> Session::Impl::start_non_stop(std::span<const ThreadAction> actions
     if (changes.empty()) return {};
     auto resumed = target.resume(changes);
     if (!resumed) return resumed;
-    for (const ThreadAction& change : changes)
-        if (change.kind != ResumeKind::stop) thread_stops.erase(*change.thread);
+    for (const ThreadAction& change : changes) {
+        if (change.kind == ResumeKind::stop) continue;
+        thread_stops.erase(*change.thread);
+        stop_in_flight.insert(*change.thread);
+    }
     return {};
 }
 

@@ -93,7 +93,7 @@ Result<Response> Session::Impl::handle(const protocol::QueryThreadExtraInfo& que
     // target describes stopped threads only; a running one (non-stop mode) keeps the line of
     // its last stop, as an empty reply makes gdb stop asking qThreadExtraInfo for good.
     std::string text;
-    if (non_stop && target.thread_running(**thread)) {
+    if (non_stop && runs(**thread)) {
         auto known = thread_descriptions.find(**thread);
         text = known != thread_descriptions.end() ? known->second : "running";
     } else {

@@ -826,7 +826,8 @@ void Machine::Impl::resume(std::span<const VcpuAction> actions) {
     std::vector<VcpuStop> reports;
     {
         std::lock_guard lock(mutex);
-        if (shut_down || (!non_stop && running_count > 0)) return;
+        // Nothing starts while the guest's exit waits for the vCPUs to leave (non-stop).
+        if (shut_down || primary_stop || (!non_stop && running_count > 0)) return;
         // A stop that happened while another was being reported comes first.  All-stop: it
         // is the stop of this resume, and nothing runs.  Non-stop: those vCPUs report it,
         // the others run.

@@ -349,3 +349,22 @@ TEST_CASE("D in non-stop mode detaches while threads run") {
     CHECK(h.session.finished());
     CHECK(h.stop({.thread = 1}) == "");  // nobody is told any more
 }
+
+TEST_CASE("a thread whose stop is still on its way to the session is not resumed again") {
+    // The target marks a vCPU stopped before its stop event reaches the session's thread; a
+    // vCont;c in between must not resume it, or the stop that follows would be stale.
+    Harness h;
+    h.non_stop();
+    h.packet("vCont;c:2");
+    REQUIRE(h.target.resumes.size() == 1);
+    h.target.running.erase(2);  // stopped in the target, event not delivered yet
+    CHECK(h.packet("vCont;c") == "$OK#9a");
+    for (std::size_t i = 1; i < h.target.resumes.size(); ++i)
+        for (const auto& action : h.target.resumes[i]) CHECK(action.thread != ThreadId{2});
+    CHECK(h.packet("Hg2") == "$OK#9a");
+    CHECK(h.packet("g") == "$E10#a6");  // still running for gdb
+    h.stop({.thread = 2, .signal = 5, .reason = StopReason::sw_break});
+    CHECK(h.packet("vStopped") == "$OK#9a");
+    CHECK(h.packet("vCont;c:2") == "$OK#9a");
+    CHECK(h.target.resumes.back().front().thread == ThreadId{2});
+}

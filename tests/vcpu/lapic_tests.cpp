@@ -220,6 +220,9 @@ TEST_CASE("IPI destinations") {
     CHECK(to(0xc4500, 0, 0) == V{1, 3});          // all excluding self
     CHECK(to(0xc4500, 0, 3) == V{0, 1});
     CHECK(ipi_destinations(decode_icr(0xc4500, 0), 0, {}) == V{});
+    // Logical 0xFF is a broadcast too, also to APICs whose LDR the guest has not set yet.
+    const std::vector<ApicAddress> unset = {{0, 0, true, true}, {1, 0, true, true}};
+    CHECK(ipi_destinations(decode_icr(0x4d00, 0xff000000), 0, unset) == V{0, 1});
 }
 
 TEST_CASE("fixed interrupts: request, priority, acknowledge, EOI") {

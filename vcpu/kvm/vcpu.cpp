@@ -217,7 +217,10 @@ struct Vcpu::Impl {
     std::size_t run_size = 0;
     std::shared_ptr<KvmKick> kick;
     bool block_irq = false;
-    bool interrupt_queued = false;  // KVM_INTERRUPT since the last exit
+    // KVM_INTERRUPT, or a change hvgdb made itself (registers, an injected exception), since
+    // the last exit: ready_for_interrupt_injection no longer says whether IF and the event
+    // slot allow an interrupt, so none is queued until the next exit refreshes it.
+    bool interrupt_queued = false;
 
     ~Impl() {
         if (run) ::munmap(run, run_size);
@@ -321,6 +324,7 @@ Result<x86::Registers> Vcpu::get_registers() {
 }
 
 Result<void> Vcpu::set_registers(const x86::Registers& r) {
+    impl_->interrupt_queued = true;  // the interrupt window is unknown until the next exit
     kvm_regs k{};
     for (const auto& f : gpr_fields) k.*f.kvm = r.*f.ours;
     auto rc = HVGDB_KVM(impl_->fd.get(), KVM_SET_REGS, &k);
@@ -340,6 +344,7 @@ Result<x86::SystemRegisters> Vcpu::get_system_registers() {
 }
 
 Result<void> Vcpu::set_system_registers(const x86::SystemRegisters& s) {
+    impl_->interrupt_queued = true;  // the interrupt window is unknown until the next exit
     kvm_sregs k{};
     // Start from the current state so the interrupt bitmap is kept.
     auto rc = HVGDB_KVM(impl_->fd.get(), KVM_GET_SREGS, &k);
@@ -466,6 +471,7 @@ Result<void> Vcpu::set_debug(const DebugControl& d) {
 }
 
 Result<void> Vcpu::inject_exception(std::uint8_t vector) {
+    impl_->interrupt_queued = true;  // the interrupt window is unknown until the next exit
     kvm_vcpu_events ev{};
     auto rc = HVGDB_KVM(impl_->fd.get(), KVM_GET_VCPU_EVENTS, &ev);
     if (!rc) return std::unexpected(rc.error());

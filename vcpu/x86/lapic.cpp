@@ -106,7 +106,8 @@ std::vector<unsigned> ipi_destinations(const Ipi& ipi, unsigned sender,
             case Shorthand::none:
                 break;
         }
-        if (!ipi.logical) return ipi.destination == 0xff || a.id == ipi.destination;
+        if (ipi.destination == 0xff) return true;  // broadcast in either mode (SDM 10.6.2.2)
+        if (!ipi.logical) return a.id == ipi.destination;
         if (a.flat) return (a.logical_id & ipi.destination) != 0;
         return (a.logical_id >> 4) == (ipi.destination >> 4) &&
                (a.logical_id & ipi.destination & 0xf) != 0;

@@ -772,12 +772,8 @@ void Machine::Impl::publish_stop(VcpuThread& self, VcpuStop stop) {
                 primary_stop = stop;
                 // All-stop, or the guest's exit: every other vCPU leaves the guest before the
                 // stop is reported.
-                for (auto& other : vcpus) {
-                    if (!other->running) continue;
-                    other->stop_requested = true;
-                    other->wake.notify_all();
-                    if (other->kick) other->kick->kick();
-                }
+                for (auto& other : vcpus)
+                    if (other->running) ask_to_stop(*other);
             } else if (stop.cause != StopCause::interrupted && stop.cause != StopCause::requested &&
                        !non_stop) {
                 pending_stops.push_back(std::move(stop));
@@ -858,15 +854,19 @@ void Machine::Impl::resume(std::span<const VcpuAction> actions) {
         for (const auto& r : reports) handler(r);
 }
 
+void Machine::Impl::ask_to_stop(VcpuThread& v) {
+    v.stop_requested = true;
+    v.wake.notify_all();         // out of a wait (hlt, SIPI)
+    if (v.kick) v.kick->kick();  // out of the guest
+}
+
 void Machine::Impl::request_stop() {
     std::lock_guard lock(mutex);
     for (auto& v : vcpus) {
         if (!v->running) continue;
         if (non_stop) interrupt_owed = true;
         v->quiet_stop = false;
-        v->stop_requested = true;
-        v->wake.notify_all();
-        if (v->kick) v->kick->kick();
+        ask_to_stop(*v);
     }
 }
 
@@ -876,9 +876,7 @@ void Machine::Impl::request_stop(std::span<const unsigned> ids) {
         if (id >= vcpus.size() || !vcpus[id]->running) continue;
         auto& v = *vcpus[id];
         if (!v.stop_requested) v.quiet_stop = true;  // a Ctrl-C under way keeps its signal
-        v.stop_requested = true;
-        v.wake.notify_all();
-        if (v.kick) v.kick->kick();
+        ask_to_stop(v);
     }
 }
 
@@ -892,10 +890,8 @@ void Machine::Impl::shutdown() {
         shut_down = true;
         for (auto& v : vcpus) {
             v->command = VcpuThread::Command::quit;
-            v->stop_requested = true;
-            v->wake.notify_all();
+            ask_to_stop(*v);
             v->write_done.notify_all();
-            if (v->kick) v->kick->kick();
         }
     }
     for (auto& v : vcpus)

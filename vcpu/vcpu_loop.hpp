@@ -137,7 +137,8 @@ struct Machine::Impl {
     // while single-stepping: a step runs its one instruction (KVM_GUESTDBG_BLOCKIRQ's rule).
     Result<void> deliver_interrupts(Vcpu& vcpu, VcpuThread& self, bool step);
     Result<void> apply_debug(Vcpu& vcpu, VcpuThread& self, bool step);
-    void debug_state_changed();  // under mutex: running vCPUs re-apply their debug state
+    void debug_state_changed();       // under mutex: running vCPUs re-apply their debug state
+    void ask_to_stop(VcpuThread& v);  // under mutex: out of the guest or its wait, and stop
     void finish_stop(Vcpu& vcpu, VcpuThread& self, VcpuStop stop);  // snapshot, then publish
     void apply_write(Vcpu& vcpu, VcpuThread& self);                 // Command::write
     void publish_stop(VcpuThread& self, VcpuStop stop);

@@ -10,18 +10,72 @@ cd "$(dirname "$0")"
 BUILD=${HVGDB_BUILD_DIR:-build}
 PACKAGES=(cmake make g++ gdb binutils libasio-dev libcli11-dev libfmt-dev doctest-dev)
 
+installed() {  # installed PACKAGE: whether dpkg has it installed
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
+
+as_root() {
+    if [ "$(id -u)" -ne 0 ]; then sudo "$@"; else "$@"; fi
+}
+
 install_missing() {
     local missing=()
     for p in "${PACKAGES[@]}" "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+        installed "$p" || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     echo "dev.sh: installing ${missing[*]}" >&2
-    local sudo=()
-    [ "$(id -u)" -ne 0 ] && sudo=(sudo)
-    "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
         "${missing[@]}" >/dev/null
+}
+
+# The Debian packages for the missing commands among "command:package" pairs.  tests/dap needs
+# node and npm; a Node.js installed another way, with its own npm (which conflicts with
+# Debian's npm package), serves as well.
+packages_for_missing_commands() {
+    local pair
+    for pair in "$@"; do
+        command -v "${pair%%:*}" >/dev/null || echo "${pair#*:}"
+    done
+}
+
+# lldb-14 and lldb-16 for tests/e2e/check_lldb.py.  Each needs its python3-lldb package, and
+# python3-lldb-14 and python3-lldb-16 conflict, so apt installs one lldb (16, unless 14 is
+# there already) and, for the other, its library (liblldb-N, no conflict); that version's lldb
+# and python3-lldb packages are unpacked into $BUILD/lldb (apt-get download, dpkg -x), where
+# tests/e2e/run_lldb.sh looks for them.  Nothing installed is removed.
+# A failed download leaves that version's tests to say SKIPPED.
+install_lldb() {
+    local version
+    for version in 16 14; do
+        installed "lldb-$version" && continue
+        if ! dpkg-query -W -f='${Status}\n' 'python3-lldb-*' 2>/dev/null |
+            grep -q "install ok installed"; then
+            install_missing "lldb-$version"
+            continue
+        fi
+        install_missing "liblldb-$version"
+        [ -x "$BUILD/lldb/usr/lib/llvm-$version/bin/lldb" ] && continue
+        echo "dev.sh: unpacking lldb-$version into $BUILD/lldb" >&2
+        unpack_packages "$BUILD/lldb" "lldb-$version" "python3-lldb-$version" ||
+            echo "dev.sh: could not download lldb-$version; its tests will say SKIPPED" >&2
+    done
+}
+
+unpack_packages() {  # unpack_packages DIR PACKAGE...: apt-get download, then dpkg -x into DIR
+    local dir=$1; shift
+    local debs
+    debs=$(mktemp -d)
+    # A fresh machine may have no package lists yet.
+    if ! (cd "$debs" && apt-get download -qq "$@" 2>/dev/null); then
+        as_root apt-get update -qq
+        (cd "$debs" && apt-get download -qq "$@" 2>/dev/null) || { rm -rf "$debs"; return 1; }
+    fi
+    mkdir -p "$dir"
+    local deb
+    for deb in "$debs"/*.deb; do dpkg -x "$deb" "$dir"; done
+    rm -rf "$debs"
 }
 
 build() {  # build DIR [cmake args...]
@@ -58,7 +112,9 @@ case "${1:-}" in
         exec "$BUILD/app/hvgdb" "$BUILD/samples/hello64.elf"
         ;;
     test)
-        install_missing
+        mapfile -t node_packages < <(packages_for_missing_commands node:nodejs npm:npm)
+        install_missing "${node_packages[@]}"
+        install_lldb
         build "$BUILD"
         run_ctest "$BUILD"
         ;;

@@ -44,6 +44,13 @@ Result<void> RamMemory::fill(std::uint64_t gpa, std::uint8_t value, std::uint64_
     return {};
 }
 
+Result<loader::LoadedImage> load_into_ram(vcpu::Machine& machine,
+                                          std::span<const std::uint8_t> image,
+                                          const loader::LoadOptions& options) {
+    RamMemory ram(machine.ram());
+    return loader::load(image, ram, options);
+}
+
 vcpu::VcpuSnapshot initial_snapshot(const loader::CpuState& c) {
     vcpu::VcpuSnapshot s;
     s.regs.rip = c.rip;

@@ -20,6 +20,11 @@ class RamMemory final : public loader::GuestMemory {
     std::span<std::uint8_t> ram_;
 };
 
+// Loads `image` into the machine's RAM, which holds zeros (a new machine, or one reset()
+// cleared): what start-up does, and `monitor reset` again.
+Result<loader::LoadedImage> load_into_ram(vcpu::Machine&, std::span<const std::uint8_t> image,
+                                          const loader::LoadOptions&);
+
 vcpu::VcpuSnapshot initial_snapshot(const loader::CpuState&);
 // The state INIT leaves a processor in, which the APs wait for SIPI in
 // (Machine::set_init_state): the loader's reset state (loader::reset_state).

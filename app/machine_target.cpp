@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "app/memory_map.hpp"
 #include "gdbstub/arch/x86.hpp"
 
 #include <fmt/format.h>
@@ -90,6 +91,19 @@ void MachineTarget::attached() {
     page_table_root_.reset();
     selected_vcpu_ = last_stopped_vcpu_.load();
     view_ = &view_of(forced_view_ ? *forced_view_ : natural_view(reporting_snapshot().sregs));
+    if (console_) console_->restore_default();
+}
+
+std::vector<gdbstub::MemoryRange> MachineTarget::memory_map() const {
+    return debugger_memory_map(machine_.memory_map(), memory_map_mode_);
+}
+
+void MachineTarget::set_console(std::shared_ptr<ConsoleRouter> console) {
+    console_ = std::move(console);
+}
+
+void MachineTarget::set_console_sink(std::function<void(std::string_view)> sink) {
+    if (console_) console_->set_debugger(std::move(sink));
 }
 
 std::uint64_t MachineTarget::linear_pc(const vcpu::VcpuSnapshot& s) {
@@ -210,14 +224,17 @@ Result<void> MachineTarget::write_registers(ThreadId tid, std::span<const std::u
     return machine_.write_snapshot(*id, s);
 }
 
-Result<vcpu::x86::Translation> MachineTarget::translate(std::uint64_t linear) const {
-    const vcpu::VcpuSnapshot s = machine_.snapshot(selected_vcpu_);
-    auto read = [this](std::uint64_t gpa, std::span<std::uint8_t> out) {
+vcpu::x86::PhysicalReader MachineTarget::page_table_reader() const {
+    return [this](std::uint64_t gpa, std::span<std::uint8_t> out) {
         auto n = machine_.read_physical(gpa, out);
         return n && *n == out.size();
     };
-    auto t =
-        vcpu::x86::translate(vcpu::x86::paging_control(s.sregs), linear, read, page_table_root_);
+}
+
+Result<vcpu::x86::Translation> MachineTarget::translate(std::uint64_t linear) const {
+    const vcpu::VcpuSnapshot s = machine_.snapshot(selected_vcpu_);
+    auto t = vcpu::x86::translate(vcpu::x86::paging_control(s.sregs), linear, page_table_reader(),
+                                  page_table_root_);
     if (!t) return make_error(ErrorKind::target, vcpu::x86::describe(linear, t.error()));
     return *t;
 }

@@ -5,12 +5,16 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "app/console_router.hpp"
+#include "app/options.hpp"
 #include "app/register_bindings.hpp"
 #include "gdbstub/target.hpp"
 #include "vcpu/machine.hpp"
@@ -42,6 +46,8 @@ class MachineTarget final : public gdbstub::Target {
                                    std::uint64_t kind) override;
     Result<void> remove_breakpoint(gdbstub::BreakpointType, std::uint64_t addr,
                                    std::uint64_t kind) override;
+    // Every watch is listed with the page watches, also one a debug register holds.
+    std::size_t watchpoint_slots() const override { return vcpu::PageWatches::max_watches; }
     Result<void> resume(std::span<const gdbstub::ThreadAction> actions) override;
     void interrupt() override;
     bool supports_non_stop() const override { return true; }
@@ -54,6 +60,14 @@ class MachineTarget final : public gdbstub::Target {
     void attached() override;
     Result<std::string> monitor(std::string_view command) override;  // monitor.cpp
     std::string stop_notice(const gdbstub::StopEvent& event) override;
+    void set_console_sink(std::function<void(std::string_view)> sink) override;
+    std::vector<gdbstub::MemoryRange> memory_map() const override;
+
+    // The map memory_map() gives (--memory-map); paged unless set.  Before a debugger comes.
+    void set_memory_map_mode(MemoryMapMode mode) { memory_map_mode_ = mode; }
+    // The guest console, for `monitor console` and for forwarding its text to the debugger.
+    // Before a debugger comes; without one the target forwards nothing.
+    void set_console(std::shared_ptr<ConsoleRouter> console);
 
     // The register view that suits a CPU state: x86-64 for 64-bit code, i386 for 32-bit code
     // (protected or compatibility mode), i8086 for real mode and 16-bit protected mode.
@@ -83,6 +97,12 @@ class MachineTarget final : public gdbstub::Target {
     // Where `linear` leads through those page tables, whether or not physical mode is on.
     Result<vcpu::x86::Translation> translate(std::uint64_t linear) const;
 
+    // How `monitor reset` writes the image into the cleared RAM again: the load start-up did
+    // (main).  Without it `monitor reset` is refused.  Before a debugger comes.
+    void set_reload(std::function<Result<void>()> reload) { reload_ = std::move(reload); }
+    // `monitor quit` asked to end hvgdb.
+    bool end_requested() const override { return end_requested_; }
+
   private:
     // A register table and the snapshot fields its rows are bound to.
     struct View {
@@ -103,6 +123,20 @@ class MachineTarget final : public gdbstub::Target {
     vcpu::VcpuSnapshot reporting_snapshot() const;
     Result<std::string> monitor_view(std::string_view argument);  // monitor.cpp
 
+    // monitor_machine.cpp: the commands about the machine's state.  Those that read gdb's
+    // current thread's registers refuse while it runs (non-stop mode); reset needs every
+    // vCPU stopped.
+    Result<void> require_stopped(std::string_view command) const;
+    std::string run_state(unsigned vcpu) const;  // "stopped", "running, waiting for SIPI"...
+    Result<std::string> monitor_regs() const;
+    Result<std::string> monitor_walk(std::span<const std::string_view> arguments) const;
+    Result<std::string> monitor_xp(std::span<const std::string_view> arguments) const;
+    std::string monitor_devices() const;
+    Result<std::string> monitor_reset();
+    std::string monitor_quit();
+    std::function<Result<void>()> reload_;
+    bool end_requested_ = false;
+
     vcpu::Machine& machine_;
     std::vector<View> views_;  // one per x86 register table
     const View* view_;         // what the debugger sees now
@@ -120,6 +154,8 @@ class MachineTarget final : public gdbstub::Target {
 
     // Memory addressing (see set_physical_memory); session thread only.
     Result<vcpu::x86::Translation> memory_translation(std::uint64_t address) const;
+    // What page walks read paging structures with: guest-physical memory, whole or not at all.
+    vcpu::x86::PhysicalReader page_table_reader() const;
     // Where `length` bytes from `address` are in guest-physical memory, page by page
     // (adjacent pieces joined); the translation's error when a page is not mapped.
     Result<std::vector<vcpu::PhysicalRange>> physical_ranges(std::uint64_t address,
@@ -129,6 +165,11 @@ class MachineTarget final : public gdbstub::Target {
     // Software breakpoints by linear address -> the guest-physical address they were inserted
     // at, so one is removed where it was even after the guest changed its page tables.
     std::map<std::uint64_t, std::uint64_t> sw_breakpoint_gpa_;
+
+    MemoryMapMode memory_map_mode_ = MemoryMapMode::paged;
+    std::shared_ptr<ConsoleRouter> console_;
+    Result<std::string> monitor_console(
+        std::span<const std::string_view> arguments);  // monitor.cpp
 };
 
 }  // namespace hvgdb::app

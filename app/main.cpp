@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "app/console_router.hpp"
 #include "app/initial_state.hpp"
 #include "app/machine_target.hpp"
 #include "app/options.hpp"
@@ -107,8 +108,10 @@ int run(const app::Options& options) {
         if (!bytes) return fail(bytes.error());
         load.modules.push_back({m.name_and_args, std::move(*bytes)});
     }
-    auto console = make_console(options.serial);
-    if (!console) return fail(console.error());
+    auto serial = make_console(options.serial);
+    if (!serial) return fail(serial.error());
+    auto console = std::make_shared<app::ConsoleRouter>(
+        std::move(*serial), app::serial_name(options.serial), options.console_to_debugger);
 
     auto probe = vcpu::probe_host();
     if (!probe) {
@@ -119,16 +122,15 @@ int run(const app::Options& options) {
     config.ram_bytes = options.memory_bytes;
     config.cpus = options.cpus;
     config.log = say;
-    config.console = std::move(*console);
+    config.console = [console](std::string_view text) { console->write(text); };
     config.mechanism = probe->mechanism;
     config.data_breakpoints = probe->data_breakpoints;
     auto machine = vcpu::Machine::create(config);
     if (!machine) return fail(machine.error());
 
-    app::RamMemory ram((*machine)->ram());
     load.processor_signature = (*machine)->capabilities().processor_signature;
     load.cpus = options.cpus;
-    auto loaded = loader::load(*image, ram, load);
+    auto loaded = app::load_into_ram(**machine, *image, load);
     if (!loaded) return fail(loaded.error());
     if (loaded->rom)
         if (auto r = app::add_rom(**machine, *loaded->rom); !r) return fail(r.error());
@@ -140,6 +142,14 @@ int run(const app::Options& options) {
     // names one.
     auto target = app::MachineTarget::create(**machine, options.view, say);
     if (!target) return fail(target.error());
+    (*target)->set_memory_map_mode(options.memory_map);
+    (*target)->set_console(console);  // before the server, which takes the forwarded text
+    // `monitor reset` loads the image as above again (the machine restores ROMs itself).
+    (*target)->set_reload([&machine = **machine, &image = *image, &load]() -> Result<void> {
+        auto again = app::load_into_ram(machine, image, load);
+        if (!again) return std::unexpected(again.error());
+        return {};
+    });
     if (auto r = (*machine)->start(); !r) return fail(r.error());
 
     gdbstub::ServerOptions so;

@@ -1,6 +1,7 @@
 // MachineTarget's 'monitor' commands (qRcmd): the CPU mode, which register view the debugger
-// gets, and how memory addresses are translated.  Output is plain text for the user; the
-// first line of `view` and `view NAME|auto` has a fixed form, which tools/hvgdb.py reads.
+// gets, and how memory addresses are translated; the commands about the machine's state are
+// in monitor_machine.cpp.  Output is plain text for the user; the first line of `view` and
+// `view NAME|auto` has a fixed form, which tools/hvgdb.py reads.
 #include <fmt/format.h>
 
 #include <string>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "app/machine_target.hpp"
+#include "app/monitor_reports.hpp"
 #include "app/options.hpp"
 #include "gdbstub/arch/target_xml.hpp"
 #include "gdbstub/arch/x86.hpp"
@@ -31,7 +33,24 @@ constexpr std::string_view kHelp =
     "  root [ADDR|cr3] translate with the paging structures at guest-physical ADDR instead\n"
     "                  of CR3's (another address space); 'cr3' goes back to CR3\n"
     "  translate ADDR  walk the page tables for linear ADDR: physical address, page size,\n"
-    "                  access rights, or why it is not mapped\n";
+    "                  access rights, or why it is not mapped\n"
+    "  walk ADDR       the same walk entry by entry: each table's entry (where, its value,\n"
+    "                  its flags, where it leads), then the result or why the walk stops\n"
+    "  regs, sysregs   the system state of gdb's current thread's vCPU: run state, mode,\n"
+    "                  control registers, EFER, segments, descriptor tables, debug\n"
+    "                  registers and MSRs, their bits decoded\n"
+    "  xp ADDR [LEN]   LEN bytes (default 64, at most 4096) of guest-physical memory at ADDR\n"
+    "                  as a hex dump, whatever 'phys' says\n"
+    "  devices         the port devices (COM1 UART, debug console, exit port), guest RAM and\n"
+    "                  ROM, and each vCPU's run state and xAPIC registers\n"
+    "  reset           reset the guest: RAM cleared and the image loaded again, every vCPU\n"
+    "                  in its initial state, devices reset; breakpoints stay.  gdb then\n"
+    "                  needs 'maint flush register-cache' (hvgdb.py does it by itself)\n"
+    "  quit            end the guest and hvgdb (exit code 0), as 'kill' does\n"
+    "  (regs, walk and translate need gdb's current thread stopped, reset every thread)\n"
+    "  console [forward on|off]\n"
+    "                  where the guest's console output goes; forward it to the debugger\n"
+    "                  while it waits for the guest to stop (on), or not (off)\n";
 
 // The words of a command line.
 std::vector<std::string_view> words(std::string_view line) {
@@ -109,17 +128,32 @@ Result<std::string> MachineTarget::monitor(std::string_view command) {
     if (name == "translate" && argv.size() == 2) {
         auto linear = parse_address(argv[1]);
         if (!linear) return std::unexpected(linear.error());
+        if (auto r = require_stopped("translate"); !r) return std::unexpected(r.error());
         auto t = translate(*linear);
         if (!t) return t.error().message() + "\n";  // an answer, not a failed command
-        if (t->page_size == 0)
-            return fmt::format("{:#x}: paging is off, physical {:#x}\n", *linear, t->physical);
-        return fmt::format("{:#x} -> physical {:#x} ({} KiB page, {}, {}, {})\n", *linear,
-                           t->physical, t->page_size >> 10, t->writable ? "writable" : "read-only",
-                           t->user ? "user" : "supervisor",
-                           t->executable ? "executable" : "no-execute");
+        return translation_report(*linear, *t);
     }
+    const auto arguments = std::span(argv).subspan(1);
+    if ((name == "regs" || name == "sysregs") && arguments.empty()) return monitor_regs();
+    if (name == "walk") return monitor_walk(arguments);
+    if (name == "xp") return monitor_xp(arguments);
+    if (name == "devices" && arguments.empty()) return monitor_devices();
+    if (name == "reset" && arguments.empty()) return monitor_reset();
+    if (name == "quit" && arguments.empty()) return monitor_quit();
+    if (name == "console") return monitor_console(std::span(argv).subspan(1));
     return make_error(ErrorKind::invalid,
                       fmt::format("unknown monitor command '{}'; try 'monitor help'", command));
+}
+
+Result<std::string> MachineTarget::monitor_console(std::span<const std::string_view> arguments) {
+    if (!console_) return std::string("guest console: not known to the debugger\n");
+    if (arguments.size() == 2 && arguments[0] == "forward" &&
+        (arguments[1] == "on" || arguments[1] == "off")) {
+        console_->set_forwarding(arguments[1] == "on");
+    } else if (!arguments.empty()) {
+        return make_error(ErrorKind::invalid, "usage: monitor console [forward on|off]");
+    }
+    return console_->describe();
 }
 
 std::string MachineTarget::stop_notice(const gdbstub::StopEvent& event) {

@@ -107,6 +107,25 @@ Result<SerialSpec> parse_serial(std::string_view text) {
     return invalid(fmt::format("serial '{}' is not stdio, none or file:PATH", text));
 }
 
+std::string serial_name(const SerialSpec& spec) {
+    switch (spec.kind) {
+        case SerialKind::stdio:
+            return "hvgdb's standard output";
+        case SerialKind::file:
+            return "file " + spec.path;
+        case SerialKind::none:
+            break;
+    }
+    return "nowhere (--serial none)";
+}
+
+Result<MemoryMapMode> parse_memory_map_mode(std::string_view text) {
+    if (text == "paged") return MemoryMapMode::paged;
+    if (text == "physical") return MemoryMapMode::physical;
+    if (text == "off") return MemoryMapMode::off;
+    return invalid(fmt::format("memory map '{}' is not paged, physical or off", text));
+}
+
 Result<const gdbstub::arch::Arch*> parse_view(std::string_view text) {
     if (text == "auto") return nullptr;
     for (const gdbstub::arch::Arch* arch : gdbstub::arch::x86_views())
@@ -121,6 +140,7 @@ Result<std::optional<Options>> parse_command_line(int argc, const char* const* a
     std::string gdb = "127.0.0.1:1234", memory = "128M", format = "auto", mode, serial = "stdio";
     std::string cpus = "1";
     std::string view = "auto";
+    std::string memory_map = "paged";
     std::string load_addr, entry;
     std::vector<std::string> modules;
     cli.add_option("IMAGE", o.image,
@@ -153,6 +173,14 @@ Result<std::optional<Options>> parse_command_line(int argc, const char* const* a
     cli.add_flag("--no-wait", o.no_wait,
                  "run at once instead of stopping at the first instruction");
     cli.add_flag("--log-packets", o.log_packets, "log every RSP packet to stderr");
+    cli.add_option("--memory-map", memory_map,
+                   "the memory map gdb gets: paged (RAM up to the top of the address space, "
+                   "ROM read-only: right for linear addresses once the guest pages), physical "
+                   "(RAM and ROM as they are, holes left out: gdb refuses them) or off")
+        ->capture_default_str();
+    cli.add_flag("--console-to-debugger", o.console_to_debugger,
+                 "also show the guest's console output in the debugger while it waits for the "
+                 "guest to stop (all-stop mode); 'monitor console forward on|off' switches it");
 
     try {
         cli.parse(argc, argv);
@@ -201,6 +229,9 @@ Result<std::optional<Options>> parse_command_line(int argc, const char* const* a
     auto v = parse_view(view);
     if (!v) return std::unexpected(v.error());
     o.view = *v;
+    auto map = parse_memory_map_mode(memory_map);
+    if (!map) return std::unexpected(map.error());
+    o.memory_map = *map;
     auto s = parse_serial(serial);
     if (!s) return std::unexpected(s.error());
     o.serial = *s;

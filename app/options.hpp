@@ -25,6 +25,18 @@ struct SerialSpec {
     std::string path;  // SerialKind::file
 };
 
+// --memory-map: what the debugger is told about the address space (see memory_map.hpp).
+enum class MemoryMapMode {
+    // Debugger addresses are linear and the guest may turn paging on after gdb read the map:
+    // everything paging can reach is ram, except the ROM (rom, where the firmware that runs
+    // from it keeps it identity-mapped).  Only what no paging mode addresses is left out.
+    paged,
+    // The guest-physical layout as it is: RAM, ROM, and nothing for the holes between.
+    physical,
+    // No map at all.
+    off,
+};
+
 // --module PATH[ ARGS]: a Multiboot module file and the string the kernel sees for it.
 struct ModuleSpec {
     std::string path;
@@ -42,6 +54,8 @@ struct Options {
     const gdbstub::arch::Arch* view = nullptr;  // --arch; nullptr follows the CPU mode
     bool no_wait = false;
     bool log_packets = false;
+    MemoryMapMode memory_map = MemoryMapMode::paged;
+    bool console_to_debugger = false;  // each debugger starts with console forwarding on
 };
 
 // "128M", "1G", "65536", "512K", "2GiB": bytes, a multiple of 4 KiB, 1 MiB to 64 GiB.
@@ -54,6 +68,10 @@ Result<Endpoint> parse_endpoint(std::string_view);
 Result<ModuleSpec> parse_module(std::string_view);
 // "stdio", "none" or "file:PATH".
 Result<SerialSpec> parse_serial(std::string_view);
+// Where a serial spec writes, in words: "hvgdb's standard output", "file PATH", "nowhere".
+std::string serial_name(const SerialSpec&);
+// "paged", "physical" or "off".
+Result<MemoryMapMode> parse_memory_map_mode(std::string_view);
 // "auto" (nullptr), "x86-64", "i386" or "i8086": the register view gdb gets.
 Result<const gdbstub::arch::Arch*> parse_view(std::string_view);
 // A number in decimal or 0x-prefixed hex, 64-bit.

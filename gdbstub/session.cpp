@@ -1,5 +1,6 @@
 // One debugger connection: bytes -> codec -> typed command -> handler -> Response -> bytes.
-// Handlers live in session_query.cpp, session_data.cpp and session_run.cpp.
+// Handlers live in session_query.cpp, session_data.cpp, session_run.cpp, session_non_stop.cpp
+// and session_lldb.cpp.
 #include "gdbstub/session.hpp"
 
 #include <cerrno>
@@ -31,24 +32,27 @@ Session::Impl::Impl(Target& t, SessionOptions o)
 }
 
 Response Session::Impl::error_response(const Error& error) {
+    std::uint8_t code = kTargetFailure;
     switch (error.kind) {
         case ErrorKind::unsupported:
             return protocol::EmptyReply{};
         case ErrorKind::protocol:
-            return protocol::ErrorReply{kMalformedRequest};
+            code = kMalformedRequest;
+            break;
         case ErrorKind::target:
         case ErrorKind::invalid:
-            if (error.err_no > 0 && error.err_no <= 0xff) {
-                return protocol::ErrorReply{static_cast<std::uint8_t>(error.err_no)};
-            }
-            return protocol::ErrorReply{kTargetFailure};
+            if (error.err_no > 0 && error.err_no <= 0xff)
+                code = static_cast<std::uint8_t>(error.err_no);
+            break;
         case ErrorKind::fatal:
             // DESIGN.md: fatal ends the session and the machine.
             finished = true;
             target_ended = true;
-            return protocol::ErrorReply{kFatalFailure};
+            code = kFatalFailure;
+            break;
     }
-    return protocol::ErrorReply{kTargetFailure};
+    // lldb shows the text of an error once it asked for it (QEnableErrorStrings).
+    return protocol::ErrorReply{code, error_strings ? error.message() : std::string()};
 }
 
 void Session::Impl::send(const Response& response, std::string& out) {
@@ -64,9 +68,7 @@ void Session::Impl::notify_stop(const StopEvent& event, std::string& out) {
     codec.notify(payload, out);
 }
 
-void Session::Impl::send_console(std::string_view text, std::string& out) {
-    // Small packets: every client's buffer takes them, and the text shows as it arrives.
-    constexpr std::size_t chunk = 512;
+void Session::Impl::send_console(std::string_view text, std::string& out, std::size_t chunk) {
     for (std::size_t at = 0; at < text.size(); at += chunk)
         send(protocol::ConsoleOutput{std::string(text.substr(at, chunk))}, out);
 }
@@ -154,6 +156,16 @@ void Session::on_stop(const StopEvent& event, std::string& out) {
     if (!ended) s.send_console(s.target.stop_notice(event), out);
     s.send(s.stop_response(event), out);
     if (ended) s.finished = true;
+}
+
+bool Session::console_output(std::string_view text, std::string& out) {
+    Impl& s = *impl_;
+    // gdb manual, "Stop Reply Packets": O packets may come while the client waits for the
+    // stop reply in all-stop mode, and at no other time.
+    if (!s.running || s.non_stop || s.finished) return false;
+    // As large as PacketSize allows: "O" and two hex digits per byte.
+    s.send_console(text, out, (s.codec.max_packet() - 1) / 2);
+    return true;
 }
 
 void Session::on_disconnect() {

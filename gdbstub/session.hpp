@@ -39,6 +39,11 @@ class Session {
     // is still unacknowledged (the stop then waits for vStopped).
     void on_stop(const StopEvent& event, std::string& out);
 
+    // Console text the guest wrote (on the session's thread, in the order written and ahead
+    // of the stop it preceded).  Appends it to `out` as O packets while the client waits for
+    // an all-stop stop reply and returns true; otherwise sends nothing and returns false.
+    bool console_output(std::string_view text, std::string& out);
+
     // The connection closed without D or k: the target is detached.
     void on_disconnect();
 

@@ -45,24 +45,31 @@ BreakpointType to_target(protocol::BreakpointKind kind) {
 
 }  // namespace
 
-Result<void> Session::Impl::registers_accessible() const {
+Result<ThreadId> Session::Impl::register_thread_of(
+    const std::optional<protocol::ThreadSpec>& suffix) const {
+    ThreadId thread = register_thread;
+    if (suffix) {
+        auto named = resolve_thread(*suffix);
+        if (!named) return std::unexpected(named.error());
+        // "any" and "all" mean the current thread, as for Hg.
+        if (*named) thread = **named;
+    }
     // Registers of a running thread would be stale (DESIGN.md: a vCPU publishes them when it
     // stops), so non-stop mode refuses them, as gdb expects for a running thread.  Memory
     // and breakpoints stay available while threads run.
-    if (non_stop && runs(register_thread)) {
-        return make_error(ErrorKind::target, fmt::format("thread {} is running", register_thread),
-                          EBUSY);
-    }
-    return {};
+    if (non_stop && runs(thread))
+        return make_error(ErrorKind::target, fmt::format("thread {} is running", thread), EBUSY);
+    return thread;
 }
 
-Result<Response> Session::Impl::handle(const protocol::ReadRegisters&) {
-    if (auto stopped = registers_accessible(); !stopped) return std::unexpected(stopped.error());
+Result<Response> Session::Impl::handle(const protocol::ReadRegisters& read) {
+    auto thread = register_thread_of(read.thread);
+    if (!thread) return std::unexpected(thread.error());
     protocol::RegistersReply reply;
     std::size_t count = target.arch().registers.size();
     reply.registers.reserve(count);
     for (std::size_t regno = 0; regno < count; ++regno) {
-        auto value = read_one(target, register_thread, regno);
+        auto value = read_one(target, *thread, regno);
         if (!value) return std::unexpected(value.error());
         reply.registers.push_back(std::move(*value));
     }
@@ -70,7 +77,8 @@ Result<Response> Session::Impl::handle(const protocol::ReadRegisters&) {
 }
 
 Result<Response> Session::Impl::handle(const protocol::WriteRegisters& write) {
-    if (auto stopped = registers_accessible(); !stopped) return std::unexpected(stopped.error());
+    auto thread = register_thread_of(write.thread);
+    if (!thread) return std::unexpected(thread.error());
     const arch::Arch& arch = target.arch();
     std::size_t total = 0;
     for (std::size_t regno = 0; regno < arch.registers.size(); ++regno)
@@ -79,21 +87,23 @@ Result<Response> Session::Impl::handle(const protocol::WriteRegisters& write) {
         return make_error(ErrorKind::protocol, fmt::format("'G' with {} bytes, registers take {}",
                                                            write.data.size(), total));
     }
-    if (auto written = target.write_registers(register_thread, write.data); !written)
+    if (auto written = target.write_registers(*thread, write.data); !written)
         return std::unexpected(written.error());
     return protocol::OkReply{};
 }
 
 Result<Response> Session::Impl::handle(const protocol::ReadRegister& read) {
-    if (auto stopped = registers_accessible(); !stopped) return std::unexpected(stopped.error());
+    auto thread = register_thread_of(read.thread);
+    if (!thread) return std::unexpected(thread.error());
     if (read.regno >= target.arch().registers.size()) return bad_register(read.regno);
-    auto value = read_one(target, register_thread, read.regno);
+    auto value = read_one(target, *thread, read.regno);
     if (!value) return std::unexpected(value.error());
     return protocol::RegistersReply{{std::move(*value)}};
 }
 
 Result<Response> Session::Impl::handle(const protocol::WriteRegister& write) {
-    if (auto stopped = registers_accessible(); !stopped) return std::unexpected(stopped.error());
+    auto thread = register_thread_of(write.thread);
+    if (!thread) return std::unexpected(thread.error());
     const arch::Arch& arch = target.arch();
     if (write.regno >= arch.registers.size()) return bad_register(write.regno);
     if (write.value.size() != arch.register_bytes(write.regno)) {
@@ -101,7 +111,7 @@ Result<Response> Session::Impl::handle(const protocol::WriteRegister& write) {
                           fmt::format("'P' value of {} bytes for {}", write.value.size(),
                                       arch.registers[write.regno].name));
     }
-    auto written = target.write_register(register_thread, write.regno, write.value);
+    auto written = target.write_register(*thread, write.regno, write.value);
     if (!written) return std::unexpected(written.error());
     return protocol::OkReply{};
 }

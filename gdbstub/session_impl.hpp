@@ -26,11 +26,13 @@ struct Session::Impl {
     void send(const Response& response, std::string& out);
     // A non-stop stop notification: `%Stop:<stop reply>`.
     void notify_stop(const StopEvent& event, std::string& out);
-    // Console text as O packets, ahead of a reply.
-    void send_console(std::string_view text, std::string& out);
+    // Console text as O packets of at most `chunk` bytes of text each, ahead of a reply.
+    // hvgdb's own notes and monitor output go in small packets, which every client's buffer
+    // takes and which show as they arrive.
+    void send_console(std::string_view text, std::string& out, std::size_t chunk = 512);
     Response error_response(const Error& error);
 
-    // session_query.cpp: capabilities, threads, target description.
+    // session_query.cpp: capabilities, threads, target description, memory map.
     Result<Response> handle(const protocol::QuerySupported&);
     Result<Response> handle(const protocol::StartNoAckMode&);
     Result<Response> handle(const protocol::QueryVCont&);
@@ -41,6 +43,11 @@ struct Session::Impl {
     Result<Response> handle(const protocol::QueryThreadList&);
     Result<Response> handle(const protocol::QueryAttached&);
     Result<Response> handle(const protocol::ReadFeatures&);
+    Result<Response> handle(const protocol::ReadMemoryMap&);
+    Result<Response> handle(const protocol::QueryMemoryRegion&);
+    // The part of a qXfer object's `document` a read asks for, as much as fits one reply.
+    protocol::XferReply xfer_window(std::string_view document, std::uint64_t offset,
+                                    std::uint64_t length) const;
     Result<Response> handle(const protocol::Monitor&);
     Result<Response> handle(const protocol::Unsupported&);
 
@@ -52,6 +59,9 @@ struct Session::Impl {
     Result<Response> handle(const protocol::ReadMemory&);
     Result<Response> handle(const protocol::WriteMemory&);
     Result<Response> handle(const protocol::Breakpoint&);
+    // The thread whose registers g, G, p or P access: the one lldb's thread suffix names, else
+    // Hg's.  E.. while it runs (non-stop mode).
+    Result<ThreadId> register_thread_of(const std::optional<protocol::ThreadSpec>& suffix) const;
 
     // session_run.cpp: resuming, stopping, ending.
     Result<Response> handle(const protocol::QueryHaltReason&);
@@ -60,7 +70,16 @@ struct Session::Impl {
     Result<Response> handle(const protocol::Detach&);
     Result<Response> handle(const protocol::Kill&);
     Result<Response> handle(const protocol::VKill&);
+    // k, vKill and a monitor command that ends the target: the target is killed, the
+    // connection closes after this reply and the server shuts down.
+    void end_target();
     Response stop_response(const StopEvent& event);
+    // pc, sp and fp of a stopped thread, for stop replies; a register that cannot be read is
+    // left out.
+    std::vector<protocol::StopReply::Register> expedited_registers(ThreadId thread);
+    // What a stopped thread reports: its own stop, or no signal when it stopped along with
+    // another thread (at attach, or in all-stop mode).
+    StopEvent thread_stop(ThreadId thread) const;
     Result<void> start(std::span<const ThreadAction> actions);
     // What a resume packet answers once the threads started: nothing until the stop in
     // all-stop mode, OK at once in non-stop mode.
@@ -84,8 +103,20 @@ struct Session::Impl {
     Result<void> start_non_stop(std::span<const ThreadAction> actions);
     // vCtrlC and 0x03: every running thread stops and reports.
     void interrupt_running();
-    // E.. for g/G/p/P while the current thread runs.
-    Result<void> registers_accessible() const;
+
+    // session_lldb.cpp: lldb's extensions (lldb's docs/resources/lldbgdbremote.md).
+    Result<Response> handle(const protocol::QueryHostInfo&);
+    Result<Response> handle(const protocol::QueryProcessInfo&);
+    Result<Response> handle(const protocol::EnableThreadSuffix&);
+    Result<Response> handle(const protocol::ListThreadsInStopReply&);
+    Result<Response> handle(const protocol::QueryThreadsInfo&);
+    Result<Response> handle(const protocol::QueryThreadStopInfo&);
+    Result<Response> handle(const protocol::QueryWatchpointSupport&);
+    Result<Response> handle(const protocol::QueryServerVersion&);
+    Result<Response> handle(const protocol::EnableErrorStrings&);
+    // QListThreadsInStopReply's part of a stop reply: every thread, and their pcs while every
+    // thread is stopped.
+    void list_threads(protocol::StopReply& reply);
 
     // A thread named by the client: nullopt for "any"/"all", an error for a thread or
     // process that does not exist.
@@ -108,6 +139,10 @@ struct Session::Impl {
     // swbreak/hwbreak are only sent to a client that announced them).
     bool client_swbreak = false;
     bool client_hwbreak = false;
+    // lldb asked for every thread in stop replies (QListThreadsInStopReply) and for the text
+    // of errors (QEnableErrorStrings).
+    bool list_threads_in_stop = false;
+    bool error_strings = false;
 
     std::string console;  // monitor output waiting to go out ahead of the reply
     std::map<ThreadId, std::string> thread_descriptions;  // qThreadExtraInfo's last texts
@@ -135,6 +170,7 @@ struct Session::Impl {
 
     const arch::Arch* described_arch = nullptr;  // what `description` was generated from
     std::string description;                     // target.xml
+    std::string memory_map;                      // the memory-map document, once read
 };
 
 }  // namespace hvgdb::gdbstub

@@ -77,11 +77,7 @@ Response Session::Impl::report_stopped_threads() {
     std::deque<StopEvent> stopped;
     for (ThreadId thread : target.threads()) {
         if (runs(thread)) continue;
-        auto known = thread_stops.find(thread);
-        // A thread stopped with no event of its own (at attach, or along with another
-        // thread in all-stop mode) shows as stopped with no signal.
-        StopEvent stop =
-            known != thread_stops.end() ? known->second : StopEvent{.thread = thread, .signal = 0};
+        StopEvent stop = thread_stop(thread);
         if (thread == last_stop.thread) {
             stopped.push_front(stop);
         } else {

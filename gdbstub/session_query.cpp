@@ -1,10 +1,12 @@
-// Handlers for capabilities, threads and the target description (gdb manual, "General Query
-// Packets" and "Packets").
+// Handlers for capabilities, threads, the target description and the memory map (gdb
+// manual, "General Query Packets", "Packets" and "Memory Map Format"; lldb's
+// qMemoryRegionInfo, docs/resources/lldbgdbremote.md).
 #include <fmt/format.h>
 
 #include <algorithm>
 
 #include "gdbstub/arch/target_xml.hpp"
+#include "gdbstub/memory_map.hpp"
 #include "gdbstub/session_impl.hpp"
 
 namespace hvgdb::gdbstub {
@@ -21,6 +23,10 @@ constexpr std::string_view kVContActions = "cCsSt";
 
 // gdb manual, "General Query Packets", qXfer: "E00" means the annex is invalid.
 constexpr protocol::ErrorReply kBadAnnex{0x00};
+
+Error no_memory_map() {
+    return Error{ErrorKind::unsupported, 0, "the target has no memory map"};
+}
 
 Error no_such_thread(std::uint32_t id) {
     return Error{ErrorKind::target, 0, fmt::format("no thread {:#x}", id)};
@@ -52,6 +58,9 @@ Result<Response> Session::Impl::handle(const protocol::QuerySupported& query) {
     protocol::SupportedReply reply{codec.max_packet(), {}};
     for (std::string_view feature : kStubFeatures) reply.features.emplace_back(feature);
     if (target.supports_non_stop()) reply.features.emplace_back("QNonStop+");
+    // gdb reads the map once per connection when it is announced, and then holds every
+    // memory access to it (gdb manual, "Memory Map Format").
+    if (!target.memory_map().empty()) reply.features.emplace_back("qXfer:memory-map:read+");
     return reply;
 }
 
@@ -122,13 +131,38 @@ Result<Response> Session::Impl::handle(const protocol::ReadFeatures& read) {
         description = arch::target_xml(arch);
         described_arch = &arch;
     }
-    if (read.offset >= description.size()) return protocol::XferReply{false, {}};
+    return xfer_window(description, read.offset, read.length);
+}
+
+protocol::XferReply Session::Impl::xfer_window(std::string_view document, std::uint64_t offset,
+                                               std::uint64_t length) const {
+    if (offset >= document.size()) return protocol::XferReply{false, {}};
     // Every byte might need an escape, and the reply has a one-byte 'm'/'l' prefix.
     std::size_t room = (codec.max_packet() - 1) / 2;
-    std::size_t length =
-        std::min<std::uint64_t>({read.length, room, description.size() - read.offset});
-    bool more = read.offset + length < description.size();
-    return protocol::XferReply{more, description.substr(read.offset, length)};
+    std::size_t size = std::min<std::uint64_t>({length, room, document.size() - offset});
+    bool more = offset + size < document.size();
+    return protocol::XferReply{more, std::string(document.substr(offset, size))};
+}
+
+Result<Response> Session::Impl::handle(const protocol::ReadMemoryMap& read) {
+    // Made when a read starts at 0, so that the windows of one read agree with each other.
+    if (read.offset == 0 || memory_map.empty()) {
+        auto map = target.memory_map();
+        if (map.empty()) return std::unexpected(no_memory_map());
+        memory_map = memory_map_xml(map);
+    }
+    if (!read.annex.empty()) return kBadAnnex;
+    return xfer_window(memory_map, read.offset, read.length);
+}
+
+Result<Response> Session::Impl::handle(const protocol::QueryMemoryRegion& query) {
+    auto map = target.memory_map();
+    if (map.empty()) return std::unexpected(no_memory_map());
+    RegionAt region = region_at(map, query.address);
+    // lldb: a range that is memory has permissions; one without them is not mapped.
+    std::string permissions;
+    if (region.kind) permissions = *region.kind == MemoryKind::rom ? "rx" : "rwx";
+    return protocol::MemoryRegionInfoReply{region.start, region.size, std::move(permissions)};
 }
 
 Result<Response> Session::Impl::handle(const protocol::Unsupported&) {
@@ -143,6 +177,7 @@ Result<Response> Session::Impl::handle(const protocol::Monitor& m) {
         return std::unexpected(text.error());
     }
     console = std::move(*text);
+    if (target.end_requested()) end_target();  // as vKill: OK, then the connection closes
     return protocol::OkReply{};
 }
 

@@ -54,18 +54,31 @@ Response Session::Impl::stop_response(const StopEvent& event) {
     reply.thread = event.thread;
     reply.cause = stop_cause(event.reason, client_swbreak, client_hwbreak);
     reply.data_address = event.data_address;
-    // Expedite pc, sp and fp so gdb can show the stop without reading registers first.  A
-    // register that cannot be read is simply not expedited.
+    reply.registers = expedited_registers(event.thread);
+    if (list_threads_in_stop) list_threads(reply);
+    return reply;
+}
+
+std::vector<protocol::StopReply::Register> Session::Impl::expedited_registers(ThreadId thread) {
+    // Expedite pc, sp and fp so the debugger can show the stop without reading registers
+    // first.  A register that cannot be read is simply not expedited.
+    std::vector<protocol::StopReply::Register> registers;
     const arch::Arch& arch = target.arch();
     for (std::size_t regno = 0; regno < arch.registers.size(); ++regno) {
         arch::Generic role = arch.registers[regno].generic;
         if (role != arch::Generic::pc && role != arch::Generic::sp && role != arch::Generic::fp)
             continue;
         std::vector<std::uint8_t> bytes(arch.register_bytes(regno));
-        if (target.read_register(event.thread, regno, bytes))
-            reply.registers.push_back({regno, std::move(bytes)});
+        if (target.read_register(thread, regno, bytes))
+            registers.push_back({regno, std::move(bytes)});
     }
-    return reply;
+    return registers;
+}
+
+StopEvent Session::Impl::thread_stop(ThreadId thread) const {
+    auto known = thread_stops.find(thread);
+    if (known != thread_stops.end()) return known->second;
+    return StopEvent{.thread = thread, .signal = 0};
 }
 
 Result<void> Session::Impl::start(std::span<const ThreadAction> actions) {
@@ -144,21 +157,22 @@ Result<Response> Session::Impl::handle(const protocol::Detach&) {
     return protocol::OkReply{};
 }
 
-Result<Response> Session::Impl::handle(const protocol::Kill&) {
-    // gdb manual, "Packets", 'k': no reply is expected.
+void Session::Impl::end_target() {
     target.kill();
     running = false;
     released = true;
     finished = true;
     target_ended = true;
+}
+
+Result<Response> Session::Impl::handle(const protocol::Kill&) {
+    // gdb manual, "Packets", 'k': no reply is expected.
+    end_target();
     return protocol::NoReply{};
 }
 
 Result<Response> Session::Impl::handle(const protocol::VKill&) {
-    target.kill();
-    released = true;
-    finished = true;
-    target_ended = true;
+    end_target();
     return protocol::OkReply{};
 }
 

@@ -32,6 +32,17 @@ struct ThreadAction {
 
 enum class StopReason { none, sw_break, hw_break, watch, rwatch, awatch, step, interrupt, fault };
 
+// One range of the address space the debugger's memory addresses may use (gdb manual,
+// "Memory Map Format"): ram is read and written; rom is read-only to the debugger, which
+// then puts its breakpoints there in hardware.
+enum class MemoryKind { ram, rom };
+struct MemoryRange {
+    std::uint64_t start = 0;
+    std::uint64_t length = 0;  // > 0; start + length may be 2^64 (the top of the space)
+    MemoryKind kind = MemoryKind::ram;
+    bool operator==(const MemoryRange&) const = default;
+};
+
 // What the target reports when it stops or ends.
 struct StopEvent {
     enum class Kind { stopped, exited, killed } kind = Kind::stopped;
@@ -90,6 +101,9 @@ class Target {
                                            std::uint64_t kind) = 0;
     virtual Result<void> remove_breakpoint(BreakpointType, std::uint64_t addr,
                                            std::uint64_t kind) = 0;
+    // How many watchpoints (Z2, Z3, Z4) the target holds at once, for lldb's
+    // qWatchpointSupportInfo; 0 when it cannot tell (the packet is then unsupported).
+    virtual std::size_t watchpoint_slots() const { return 0; }
 
     // Starts the threads as asked and returns at once; the stop comes later through the
     // stop sink.  Errors are reported only for requests that cannot start at all.
@@ -133,12 +147,16 @@ class Target {
     virtual void attached() {}
 
     // A 'monitor' command (qRcmd): the text to show the user, or an error whose message is
-    // shown.  ErrorKind::unsupported when the target has no monitor commands.  Called only
-    // while stopped; it may change arch(), which a client then has to fetch again.
+    // shown.  ErrorKind::unsupported when the target has no monitor commands.  Called while
+    // stopped, and in non-stop mode also while threads run (a command that needs a thread
+    // stopped refuses then); it may change arch(), which a client then has to fetch again.
     virtual Result<std::string> monitor(std::string_view command) {
         (void)command;
         return make_error(ErrorKind::unsupported, "no monitor commands");
     }
+    // True once a monitor command asked to end the target (hvgdb's `monitor quit`): the
+    // session then ends it as vKill does, with the command's reply as the last one.
+    virtual bool end_requested() const { return false; }
 
     // Text for the debugger's console ahead of the reply for this stop (for example: the CPU
     // mode no longer matches the register view); empty for none.
@@ -150,6 +168,17 @@ class Target {
     // Where the target reports stops.  The target may call it from any thread; whoever sets
     // it is responsible for moving the event to the session's thread.
     virtual void set_stop_sink(std::function<void(const StopEvent&)> sink) = 0;
+
+    // Where the target sends the guest's console text for the debugger (when it forwards it
+    // at all), from any thread, as the guest writes it; whoever sets it moves the text to the
+    // session's thread and must not block.  An empty function: no one takes it.
+    virtual void set_console_sink(std::function<void(std::string_view)> sink) { (void)sink; }
+
+    // The ranges the debugger's memory addresses may use, sorted by address and disjoint;
+    // the debugger refuses any access outside them.  Empty: no memory map (the session does
+    // not offer qXfer:memory-map:read, and qMemoryRegionInfo is unsupported).  Fixed for the
+    // target's life.
+    virtual std::vector<MemoryRange> memory_map() const { return {}; }
 };
 
 }  // namespace hvgdb::gdbstub

@@ -13,6 +13,10 @@
 # To start from such a pair, load symbols with `symbol-file FILE` rather than `file FILE`.
 #
 # Commands: `hvgdb-sync` does the check now; `hvgdb-follow on|off` turns it on or off.
+#
+# After every `monitor` command it also flushes gdb's register cache and checks the view
+# again: a monitor command may change the vCPUs' registers behind gdb's back (`monitor
+# reset` does), and gdb otherwise shows its old copies until the next stop.
 
 import os
 import re
@@ -29,6 +33,7 @@ class _Follower:
         self.enabled = True
         self.directory = None
         self.description_set = False
+        self.syncing = False  # sync()'s own monitor commands need no flush
 
     def connected_to_remote(self):
         inferior = gdb.selected_inferior()
@@ -38,8 +43,21 @@ class _Follower:
         return connection is None or connection.type in ("remote", "extended-remote")
 
     def sync(self, quiet=True):
-        if not self.enabled or not self.connected_to_remote():
+        if not self.enabled or not self.connected_to_remote() or self.syncing:
             return
+        self.syncing = True
+        try:
+            self._sync(quiet)
+        finally:
+            self.syncing = False
+
+    def after_monitor(self):
+        if self.syncing or not self.connected_to_remote():
+            return
+        gdb.execute("maint flush register-cache", to_string=True)
+        self.sync()
+
+    def _sync(self, quiet):
         try:
             answer = gdb.execute("monitor view", to_string=True)
         except gdb.error as e:
@@ -118,21 +136,35 @@ def _hvgdb_sync_at_stop():
     _follower.sync()
 
 
+def _hvgdb_after_monitor():
+    _follower.after_monitor()
+
+
+def _user_defined(hook):
+    try:
+        gdb.execute("show user " + hook, to_string=True)
+        return True
+    except gdb.error:
+        return False
+
+
 def _install_hook():
     # hook-stop runs before gdb prints a stop, so the first stop in a new mode already shows
     # the right registers and disassembly.  A user's own hook-stop is kept; then the check
-    # runs at gdb's stop event instead, after the stop is printed.
-    try:
-        gdb.execute("show user hook-stop", to_string=True)
-        existing = True
-    except gdb.error:
-        existing = False
-    if existing:
+    # runs at gdb's stop event instead, after the stop is printed.  A user's own
+    # hookpost-monitor is kept too (and then registers are flushed by hand after a reset).
+    definitions = ""
+    if _user_defined("hook-stop"):
         gdb.events.stop.connect(lambda event: _follower.sync())
+    else:
+        definitions += "define hook-stop\npython _hvgdb_sync_at_stop()\nend\n"
+    if not _user_defined("hookpost-monitor"):
+        definitions += "define hookpost-monitor\npython _hvgdb_after_monitor()\nend\n"
+    if not definitions:
         return
     fd, script = tempfile.mkstemp(prefix="hvgdb-hook-", suffix=".gdb")
     with os.fdopen(fd, "w") as f:
-        f.write("define hook-stop\npython _hvgdb_sync_at_stop()\nend\n")
+        f.write(definitions)
     gdb.execute("source " + script, to_string=True)
     os.unlink(script)
 

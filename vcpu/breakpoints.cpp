@@ -80,14 +80,32 @@ void SwBreakpoints::release(std::uintptr_t key) {
     by_host_.erase(it);
 }
 
-void SwBreakpoints::remove_all() {
-    std::lock_guard lock(mutex_);
+void SwBreakpoints::restore_originals() {
+    // A byte the guest has overwritten since keeps the guest's value.
     const std::uint8_t opcode = breakpoint_opcode(mechanism_);
     for (const auto& [key, entry] : by_host_)
         if (*entry.byte == opcode) *entry.byte = entry.original;
+}
+
+void SwBreakpoints::remove_all() {
+    std::lock_guard lock(mutex_);
+    restore_originals();
     for (const auto& [linear, key] : by_linear_) remember_removed(linear, key);
     by_host_.clear();
     by_linear_.clear();
+}
+
+Result<void> SwBreakpoints::rewrite(const std::function<Result<void>()>& rewrite) {
+    std::lock_guard lock(mutex_);
+    restore_originals();  // first, so that bytes `rewrite` leaves alone keep theirs
+    Result<void> result = rewrite();
+    for (auto& [key, entry] : by_host_) {
+        entry.original = *entry.byte;
+        *entry.byte = breakpoint_opcode(mechanism_);
+    }
+    removed_linear_.clear();
+    removed_host_.clear();
+    return result;
 }
 
 void SwBreakpoints::remember_removed(std::uint64_t linear, std::uintptr_t key) {

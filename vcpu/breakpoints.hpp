@@ -53,6 +53,12 @@ class SwBreakpoints {
     // other breakpoint shares it.  `gpa` is not needed (kept for symmetry with insert).
     Result<void> remove(std::uint64_t linear, std::uint64_t gpa);
     void remove_all();  // original bytes restored
+    // Runs `rewrite`, which writes memory under the breakpoints anew (a reset loading the
+    // image again) without going through this table, then makes each patched byte's new
+    // contents its original and patches it again: the breakpoints stay inserted over the new
+    // bytes.  Breakpoints removed before are forgotten (nothing runs into them any more).
+    // Returns what `rewrite` returned; the table is patched again either way.
+    Result<void> rewrite(const std::function<Result<void>()>& rewrite);
     bool contains_linear(std::uint64_t linear) const;
 
     // What a trap (int3's #BP, or the exit after hlt) on the byte at `gpa`, reached at
@@ -83,6 +89,7 @@ class SwBreakpoints {
     // Under mutex_.
     void remember_removed(std::uint64_t linear, std::uintptr_t key);
     void release(std::uintptr_t key);  // one breakpoint less on that byte
+    void restore_originals();          // every patched byte back to its original
     std::uint8_t* byte_at(std::uint64_t gpa) const;
 
     struct Entry {

@@ -52,6 +52,20 @@ PortEffect PortBus::write_string(std::uint16_t port, unsigned size,
     return effect;
 }
 
+std::vector<PortDeviceState> PortBus::devices() const {
+    std::lock_guard lock(mutex_);
+    std::vector<PortDeviceState> out;
+    for (const auto& r : ranges_)
+        out.push_back({r.first, r.count, r.device->name(), r.device->registers()});
+    std::ranges::sort(out, {}, &PortDeviceState::first);
+    return out;
+}
+
+void PortBus::reset() {
+    std::lock_guard lock(mutex_);
+    for (const auto& r : ranges_) r.device->reset();
+}
+
 void Console::put(char c) {
     std::lock_guard lock(mutex_);
     if (sink_) sink_(std::string_view(&c, 1));
@@ -117,6 +131,26 @@ PortEffect Uart16550::write(std::uint16_t offset, unsigned, std::uint32_t value)
             break;  // FCR and the read-only registers
     }
     return {};
+}
+
+std::vector<DeviceRegister> Uart16550::registers() const {
+    return {{"IER", ier_},
+            {"IIR", iir_no_interrupt},
+            {"LCR", lcr_},
+            {"MCR", mcr_},
+            {"LSR", lsr_thre | lsr_temt},
+            {"MSR", msr_cts_dsr_dcd},
+            {"SCR", scratch_},
+            {"DLL", dll_},
+            {"DLM", dlm_}};
+}
+
+void Uart16550::reset() {
+    // PC16550D data sheet, table IV (reset configuration); the scratch register and the
+    // divisor latch are not in that table and go back to the values hvgdb starts with.
+    ier_ = lcr_ = mcr_ = scratch_ = 0;
+    dll_ = 1;
+    dlm_ = 0;
 }
 
 PortEffect DebugConsole::write(std::uint16_t, unsigned, std::uint32_t value) {

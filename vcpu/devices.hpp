@@ -20,12 +20,31 @@ struct PortEffect {
     std::optional<int> exit_code;  // the guest asked to end the run with this code
 };
 
+// One register of a device as a debugger shows it.
+struct DeviceRegister {
+    std::string_view name;
+    std::uint32_t value;
+};
+
 class PortDevice {
   public:
     virtual ~PortDevice() = default;
     // `offset` is relative to the device's first port; `size` is 1, 2 or 4 bytes.
     virtual std::uint32_t read(std::uint16_t offset, unsigned size) = 0;
     virtual PortEffect write(std::uint16_t offset, unsigned size, std::uint32_t value) = 0;
+    // For the debugger: what the device is, and the state it holds, without the side effects
+    // a guest read may have.
+    virtual std::string_view name() const = 0;
+    virtual std::vector<DeviceRegister> registers() const { return {}; }
+    // Back to the state the device powers up in.
+    virtual void reset() {}
+};
+
+// A device on the bus and its ports, as the debugger sees it.
+struct PortDeviceState {
+    std::uint16_t first, count;
+    std::string_view name;
+    std::vector<DeviceRegister> registers;
 };
 
 class PortBus {
@@ -40,6 +59,10 @@ class PortBus {
     void read_string(std::uint16_t port, unsigned size, std::span<std::uint8_t> data);
     PortEffect write_string(std::uint16_t port, unsigned size, std::span<const std::uint8_t> data);
 
+    // Every device in port order, and every device reset.
+    std::vector<PortDeviceState> devices() const;
+    void reset();
+
   private:
     struct Range {
         std::uint16_t first, count;
@@ -47,7 +70,7 @@ class PortBus {
     };
     const Range* find(std::uint16_t port) const;
     std::vector<Range> ranges_;
-    std::mutex mutex_;  // vCPU threads share the bus
+    mutable std::mutex mutex_;  // vCPU threads share the bus
 };
 
 // A console sink shared by several devices, serialized.
@@ -68,6 +91,10 @@ class Uart16550 final : public PortDevice {
     explicit Uart16550(std::shared_ptr<Console> console) : console_(std::move(console)) {}
     std::uint32_t read(std::uint16_t offset, unsigned size) override;
     PortEffect write(std::uint16_t offset, unsigned size, std::uint32_t value) override;
+    std::string_view name() const override { return "COM1, 16550 UART"; }
+    // IER IIR LCR MCR LSR MSR SCR, and the divisor latch DLL DLM.
+    std::vector<DeviceRegister> registers() const override;
+    void reset() override;
 
   private:
     std::shared_ptr<Console> console_;
@@ -81,6 +108,7 @@ class DebugConsole final : public PortDevice {
     explicit DebugConsole(std::shared_ptr<Console> console) : console_(std::move(console)) {}
     std::uint32_t read(std::uint16_t, unsigned) override { return 0xe9; }
     PortEffect write(std::uint16_t offset, unsigned size, std::uint32_t value) override;
+    std::string_view name() const override { return "debug console (a byte written is printed)"; }
 
   private:
     std::shared_ptr<Console> console_;
@@ -92,6 +120,9 @@ class ExitPort final : public PortDevice {
     std::uint32_t read(std::uint16_t, unsigned) override { return 0xffffffff; }
     PortEffect write(std::uint16_t, unsigned, std::uint32_t value) override {
         return {static_cast<int>(((value << 1) | 1) & 0xff)};
+    }
+    std::string_view name() const override {
+        return "exit port (isa-debug-exit: writing V ends the run with (V << 1) | 1)";
     }
 };
 

@@ -98,6 +98,7 @@ Result<void> Machine::add_rom(std::span<const std::uint8_t> contents,
     impl_->roms.push_back(host);  // owned from here on, whatever happens below
     std::memcpy(host.data(), contents.data(), contents.size());
     std::memset(host.data() + contents.size(), 0xff, size - contents.size());  // erased flash
+    impl_->rom_contents.emplace_back(host.begin(), host.end());
 
     std::vector<MemoryRegion> all = impl_->rom_windows;
     for (const auto& w : windows)
@@ -261,6 +262,56 @@ bool Machine::running(unsigned id) const {
     std::lock_guard lock(impl_->mutex);
     return id < impl_->vcpus.size() && impl_->vcpus[id]->running;
 }
+Result<void> Machine::reset(const std::function<Result<void>()>& reload) {
+    Impl& m = *impl_;
+    {
+        std::lock_guard lock(m.mutex);
+        if (!m.started || m.shut_down)
+            return make_error(ErrorKind::target, "the machine is not running");
+        if (m.running_count > 0 || m.primary_stop)
+            return make_error(ErrorKind::target, "a reset needs every vCPU stopped");
+        m.pending_stops.clear();
+        m.interrupt_owed = false;
+    }
+    Result<void> memory = m.breakpoints.rewrite([&]() -> Result<void> {
+        // Private anonymous memory reads as zero once dropped; KVM's mappings follow (its MMU
+        // notifier), and untouched RAM costs the host nothing again.
+        if (::madvise(m.ram.data(), m.ram.size(), MADV_DONTNEED) != 0)
+            return errno_error("madvise(MADV_DONTNEED) to clear guest RAM");
+        for (std::size_t i = 0; i < m.roms.size(); ++i)
+            std::memcpy(m.roms[i].data(), m.rom_contents[i].data(), m.roms[i].size());
+        return reload();
+    });
+    ++m.debugger_memory_writes;  // a vCPU a fault stopped runs again (see thread_main)
+    m.ports->reset();
+    for (auto& v : m.vcpus) {
+        VcpuSnapshot state;
+        {
+            std::lock_guard lock(m.mutex);
+            state = v->reset_state;
+            state.msrs.tsc = v->snapshot.msrs.tsc;  // read-only: the write leaves it alone
+            v->lapic = x86::Lapic(static_cast<std::uint8_t>(v->id), state.sregs.apic_base);
+            v->init_pending = false;
+            v->sipi_vector.reset();
+            v->nmi_pending = false;
+            v->interrupts_changed = true;
+        }
+        if (auto r = m.write_snapshot(v->id, state); !r) return r;
+        std::lock_guard lock(m.mutex);
+        v->waiting_for_sipi = v->reset_waits_for_sipi;
+    }
+    return memory;
+}
+
+x86::Lapic Machine::lapic(unsigned id) const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->vcpus.at(id)->lapic;
+}
+
+std::vector<PortDeviceState> Machine::devices() const {
+    return impl_->ports->devices();
+}
+
 void Machine::shutdown() {
     if (impl_) impl_->shutdown();
 }

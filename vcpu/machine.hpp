@@ -17,6 +17,7 @@
 #include "vcpu/devices.hpp"
 #include "vcpu/page_watches.hpp"
 #include "vcpu/vm.hpp"
+#include "vcpu/x86/lapic.hpp"
 #include "vcpu/x86/state.hpp"
 
 namespace hvgdb::vcpu {
@@ -195,6 +196,21 @@ class Machine {
     void request_stop(std::span<const unsigned> ids);
     bool running() const;
     bool running(unsigned id) const;
+
+    // Back to the state start() found: RAM cleared (all zero), then `reload` writes the image
+    // into it again (through ram(), not write_physical); ROMs get the contents add_rom gave
+    // them; every vCPU the state it started in (vCPU 0 its initial state, APs back to waiting
+    // for SIPI in the INIT state; the TSC runs on), its xAPIC and the devices their reset
+    // values; stops not yet reported are dropped.  Breakpoints and watchpoints stay: software
+    // breakpoints are patched again over the new bytes, which become their originals.
+    // ErrorKind::target while any vCPU runs.  An error from `reload` is returned once the
+    // rest is done.
+    Result<void> reset(const std::function<Result<void>()>& reload);
+
+    // For the debugger: vCPU `id`'s xAPIC (IA32_APIC_BASE as of its last stop), and the
+    // devices on the port bus.  At any time.
+    x86::Lapic lapic(unsigned id) const;
+    std::vector<PortDeviceState> devices() const;
 
     // Ends the vCPU threads.
     void shutdown();

@@ -315,6 +315,8 @@ void Machine::Impl::thread_main(VcpuThread& self) {
     {
         std::lock_guard lock(mutex);
         self.snapshot = *published;
+        self.reset_state = *published;
+        self.reset_waits_for_sipi = self.waiting_for_sipi;
         self.kick = vcpu.kick_handle();  // only now: others may kick a vCPU that can run
     }
     report_ready(std::nullopt);

@@ -45,6 +45,8 @@ struct VcpuThread {
     std::optional<DebugControl> applied_debug;  // vCPU thread only: what KVM has now
     std::optional<StepPlan> step_plan;          // vCPU thread only: the single step under way
     VcpuSnapshot snapshot;                      // published at each stop
+    VcpuSnapshot reset_state;                   // published by start(): what reset() restores
+    bool reset_waits_for_sipi = false;          // and whether it waited for SIPI then
     bool snapshot_dirty = false;                // staged writes to apply before running
     std::optional<VcpuSnapshot> write_request;  // Command::write: the state to apply now
     std::optional<Result<void>> write_result;   // and how that went, for write_snapshot
@@ -159,6 +161,8 @@ struct Machine::Impl {
     PageWatches page_watches;  // watchpoints the debug registers do not hold
     bool data_breakpoints = true;
     std::function<void(const std::string&)> log;  // MachineConfig::log
+    // Each ROM's contents as add_rom made them, which reset() puts back.
+    std::vector<std::vector<std::uint8_t>> rom_contents;
 
     mutable std::mutex mutex;
     VcpuSnapshot init_state;          // Machine::set_init_state

@@ -1,5 +1,6 @@
-// Register tables as data: one row per register drives g/G, p/P, the target description
-// (target.xml) and lldb's qRegisterInfo.  Pure data; depends on the standard library only.
+// Register tables as data: one row per register drives g/G, p/P and the target description
+// (target.xml, which lldb reads too: it needs no qRegisterInfo).  Pure data; depends on the
+// standard library only.
 #pragma once
 
 #include <cstddef>
@@ -39,6 +40,9 @@ struct Arch {
     std::span<const RegisterInfo> registers;
     std::string_view extra_types;  // target.xml type definitions emitted in every feature
     std::span<const FeatureTypes> feature_types;  // definitions for one feature each
+    // LLVM target triple for lldb (qHostInfo, qProcessInfo): it picks lldb's ABI and its
+    // disassembler's mode ("i386-unknown-none-code16" disassembles 16-bit code).
+    std::string_view triple = {};
 
     std::size_t register_bytes(std::size_t regno) const { return registers[regno].bitsize / 8; }
 };

@@ -72,6 +72,7 @@ constexpr Arch kArch{
     .registers = kRegisters,
     .extra_types = {},
     .feature_types = kFeatureTypes,
+    .triple = "i386-unknown-none",
 };
 
 // Real mode: the same registers, with gdb's i8086 architecture so code disassembles as
@@ -84,6 +85,7 @@ constexpr Arch kArch8086{
     .registers = kRegisters,
     .extra_types = {},
     .feature_types = kFeatureTypes,
+    .triple = "i386-unknown-none-code16",
 };
 
 }  // namespace

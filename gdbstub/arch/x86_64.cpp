@@ -87,6 +87,7 @@ constexpr Arch kArch{
     .registers = kRegisters,
     .extra_types = {},
     .feature_types = kFeatureTypes,
+    .triple = "x86_64-unknown-none",
 };
 
 }  // namespace

@@ -42,16 +42,24 @@ struct QuerySupported {
 };
 struct StartNoAckMode {};
 struct QueryHaltReason {};  // '?'
-struct ReadRegisters {};    // 'g'
-struct WriteRegisters {     // 'G'
+// The register packets take lldb's thread suffix (QThreadSuffixSupported, lldb's
+// docs/resources/lldbgdbremote.md): "p1a;thread:2;" names its thread, which is then used
+// instead of Hg's.
+struct ReadRegisters {  // 'g'
+    std::optional<ThreadSpec> thread = {};
+};
+struct WriteRegisters {  // 'G'
     std::vector<std::uint8_t> data;
+    std::optional<ThreadSpec> thread = {};
 };
 struct ReadRegister {  // 'p n'
     std::size_t regno = 0;
+    std::optional<ThreadSpec> thread = {};
 };
 struct WriteRegister {  // 'P n=r'
     std::size_t regno = 0;
     std::vector<std::uint8_t> value;
+    std::optional<ThreadSpec> thread = {};
 };
 struct ReadMemory {  // 'm addr,length'
     std::uint64_t address = 0;
@@ -119,6 +127,17 @@ struct ReadFeatures {  // 'qXfer:features:read:annex:offset,length'
     std::uint64_t offset = 0;
     std::uint64_t length = 0;
 };
+// 'qXfer:memory-map:read:annex:offset,length' (gdb manual, "Memory Map Format"): the annex
+// is empty; another is answered E00.
+struct ReadMemoryMap {
+    std::string annex;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+};
+// 'qMemoryRegionInfo:addr' (lldb's docs/resources/lldbgdbremote.md): the range holding addr.
+struct QueryMemoryRegion {
+    std::uint64_t address = 0;
+};
 struct Detach {  // 'D' or 'D;pid'
     std::optional<std::uint32_t> pid;
 };
@@ -136,6 +155,18 @@ struct SetNonStop {  // 'QNonStop:1' enters non-stop mode, 'QNonStop:0' all-stop
 };
 struct VStopped {};  // 'vStopped': acknowledges a stop notification, asks for the next stop
 struct VCtrlC {};    // 'vCtrlC': Ctrl-C as a packet, for non-stop mode
+// lldb's extensions (lldb's docs/resources/lldbgdbremote.md).
+struct QueryHostInfo {};           // 'qHostInfo'
+struct QueryProcessInfo {};        // 'qProcessInfo'
+struct EnableThreadSuffix {};      // 'QThreadSuffixSupported'
+struct ListThreadsInStopReply {};  // 'QListThreadsInStopReply': stop replies list every thread
+struct QueryThreadsInfo {};        // 'jThreadsInfo': every thread's stop, as JSON
+struct QueryThreadStopInfo {       // 'qThreadStopInfo<tid>': one thread's stop reply
+    ThreadSpec thread;
+};
+struct QueryWatchpointSupport {};  // 'qWatchpointSupportInfo' or 'qWatchpointSupportInfo:'
+struct QueryServerVersion {};      // 'qGDBServerVersion'
+struct EnableErrorStrings {};      // 'QEnableErrorStrings': E replies may carry their text
 // Any packet the stub does not implement: answered with the empty reply.
 struct Unsupported {};
 
@@ -143,7 +174,10 @@ using Command =
     std::variant<QuerySupported, StartNoAckMode, QueryHaltReason, ReadRegisters, WriteRegisters,
                  ReadRegister, WriteRegister, ReadMemory, WriteMemory, Resume, QueryVCont, VCont,
                  Breakpoint, SetThread, ThreadAlive, QueryCurrentThread, QueryThreadExtraInfo,
-                 QueryThreadList, QueryAttached, ReadFeatures, Monitor, Detach, Kill, VKill,
-                 SetNonStop, VStopped, VCtrlC, Unsupported>;
+                 QueryThreadList, QueryAttached, ReadFeatures, ReadMemoryMap, QueryMemoryRegion,
+                 Monitor, Detach, Kill, VKill, SetNonStop, VStopped, VCtrlC, QueryHostInfo,
+                 QueryProcessInfo, EnableThreadSuffix, ListThreadsInStopReply, QueryThreadsInfo,
+                 QueryThreadStopInfo, QueryWatchpointSupport, QueryServerVersion,
+                 EnableErrorStrings, Unsupported>;
 
 }  // namespace hvgdb::gdbstub::protocol

@@ -1,4 +1,5 @@
-// Register and memory packets: g G p P m M X (gdb manual, "Packets").
+// Register and memory packets: g G p P m M X (gdb manual, "Packets"); the register packets
+// with lldb's thread suffix too.
 #include "gdbstub/protocol/parse.hpp"
 #include "gdbstub/protocol/parse_util.hpp"
 
@@ -30,28 +31,41 @@ Result<std::pair<detail::AddressLength, std::string_view>> parse_write_header(st
 
 }  // namespace
 
+Result<Command> parse_read_registers(std::string_view args) {
+    auto suffix = split_thread_suffix(args);
+    if (!suffix) return std::unexpected(suffix.error());
+    if (!suffix->args.empty()) return malformed("unexpected arguments to 'g': '{}'", args);
+    return ReadRegisters{suffix->thread};
+}
+
 Result<Command> parse_read_register(std::string_view args) {
-    auto regno = parse_regno(args);
+    auto suffix = split_thread_suffix(args);
+    if (!suffix) return std::unexpected(suffix.error());
+    auto regno = parse_regno(suffix->args);
     if (!regno) return std::unexpected(regno.error());
-    return ReadRegister{*regno};
+    return ReadRegister{*regno, suffix->thread};
 }
 
 Result<Command> parse_write_register(std::string_view args) {
-    auto parts = detail::split_once(args, '=');
+    auto suffix = split_thread_suffix(args);
+    if (!suffix) return std::unexpected(suffix.error());
+    auto parts = detail::split_once(suffix->args, '=');
     if (!parts) return malformed("'P' packet without '='");
     auto regno = parse_regno(parts->first);
     if (!regno) return std::unexpected(regno.error());
     auto value = decode_hex(parts->second);
     if (!value) return std::unexpected(value.error());
     if (value->empty()) return malformed("'P' packet without a value");
-    return WriteRegister{*regno, std::move(*value)};
+    return WriteRegister{*regno, std::move(*value), suffix->thread};
 }
 
 Result<Command> parse_write_registers(std::string_view args) {
-    auto data = decode_hex(args);
+    auto suffix = split_thread_suffix(args);
+    if (!suffix) return std::unexpected(suffix.error());
+    auto data = decode_hex(suffix->args);
     if (!data) return std::unexpected(data.error());
     if (data->empty()) return malformed("'G' packet without data");
-    return WriteRegisters{std::move(*data)};
+    return WriteRegisters{std::move(*data), suffix->thread};
 }
 
 Result<Command> parse_read_memory(std::string_view args) {

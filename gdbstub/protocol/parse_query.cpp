@@ -54,18 +54,11 @@ Result<Command> parse_query_supported(std::string_view args) {
 }
 
 Result<Command> parse_read_features(std::string_view args) {
-    // The annex is a file name and comes before the last ':'.
-    std::size_t colon = args.rfind(':');
-    if (colon == std::string_view::npos)
-        return malformed("qXfer read without 'annex:offset,length'");
-    ReadFeatures read;
-    read.annex = args.substr(0, colon);
-    if (read.annex.empty()) return malformed("qXfer:features:read without an annex");
-    auto window = detail::parse_address_length(args.substr(colon + 1));
+    // The annex is a file name.
+    auto window = detail::parse_xfer_window(args);
     if (!window) return std::unexpected(window.error());
-    read.offset = window->address;
-    read.length = window->length;
-    return read;
+    if (window->annex.empty()) return malformed("qXfer:features:read without an annex");
+    return ReadFeatures{std::string(window->annex), window->offset, window->length};
 }
 
 Result<Command> parse_query_attached(std::string_view args) {

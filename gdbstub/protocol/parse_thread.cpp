@@ -1,5 +1,6 @@
 // Thread ids and the packets that name one thread: H and T (gdb manual, "Packets", thread-id
-// syntax).
+// syntax), lldb's qThreadStopInfo and its thread suffix (lldb's docs/resources/
+// lldbgdbremote.md).
 #include "gdbstub/protocol/parse.hpp"
 #include "gdbstub/protocol/parse_util.hpp"
 
@@ -68,6 +69,24 @@ Result<Command> parse_thread_extra_info(std::string_view args) {
     auto thread = parse_thread_spec(args);
     if (!thread) return std::unexpected(thread.error());
     return QueryThreadExtraInfo{*thread};
+}
+
+Result<Command> parse_thread_stop_info(std::string_view args) {
+    auto thread = parse_thread_spec(args);
+    if (!thread) return std::unexpected(thread.error());
+    return QueryThreadStopInfo{*thread};
+}
+
+Result<ThreadSuffix> split_thread_suffix(std::string_view text) {
+    constexpr std::string_view key = ";thread:";
+    std::size_t at = text.rfind(key);
+    if (at == std::string_view::npos) return ThreadSuffix{text, std::nullopt};
+    std::string_view id = text.substr(at + key.size());
+    if (!id.ends_with(';')) return malformed("thread suffix '{}' does not end with ';'", id);
+    id.remove_suffix(1);
+    auto thread = parse_thread_spec(id);
+    if (!thread) return std::unexpected(thread.error());
+    return ThreadSuffix{text.substr(0, at), *thread};
 }
 
 }  // namespace hvgdb::gdbstub::protocol

@@ -53,6 +53,22 @@ inline Result<AddressLength> parse_address_length(std::string_view text) {
     return AddressLength{*address, *length};
 }
 
+// "annex:offset,length", the arguments of every qXfer read (gdb manual, "General Query
+// Packets", qXfer).  The annex is what comes before the last ':' and may be empty.
+struct XferWindow {
+    std::string_view annex;
+    std::uint64_t offset;
+    std::uint64_t length;
+};
+inline Result<XferWindow> parse_xfer_window(std::string_view text) {
+    std::size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos)
+        return malformed("qXfer read without 'annex:offset,length'");
+    auto window = parse_address_length(text.substr(colon + 1));
+    if (!window) return std::unexpected(window.error());
+    return XferWindow{text.substr(0, colon), window->address, window->length};
+}
+
 // A signal number: hex, one byte.
 inline Result<std::uint8_t> parse_signal(std::string_view text) {
     auto value = parse_hex_at_most(text, 0xff, "signal");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -14,9 +15,10 @@ struct NoReply {};
 // "": the packet is not supported (gdb manual, "Overview").
 struct EmptyReply {};
 struct OkReply {};
-// "Enn".
+// "Enn", or "Enn;<text in hex>" for a client that sent lldb's QEnableErrorStrings.
 struct ErrorReply {
     std::uint8_t code = 1;
+    std::string text = {};  // empty: none
 };
 
 // Register contents for 'g' and 'p', in order.  An unavailable register is sent as 'x'
@@ -47,6 +49,10 @@ struct StopReply {
     std::vector<Register> registers;  // expedited, in this order
     StopCause cause = StopCause::none;
     std::uint64_t data_address = 0;  // for watch, rwatch and awatch
+    // lldb's QListThreadsInStopReply: "threads:01,02;" names every thread, and
+    // "thread-pcs:100000,100010;" their pcs in the same order when `thread_pcs` is not empty.
+    std::vector<std::uint32_t> threads = {};
+    std::vector<std::uint64_t> thread_pcs = {};
 };
 // "Wxx": the process exited with this status.
 struct ExitedReply {
@@ -84,6 +90,52 @@ struct XferReply {
     std::string data;
 };
 
+// qMemoryRegionInfo (lldb's docs/resources/lldbgdbremote.md):
+// "start:<hex>;size:<hex>;permissions:<rwx letters>;", without permissions for a range that
+// is not memory.
+struct MemoryRegionInfoReply {
+    std::uint64_t start = 0;
+    std::uint64_t size = 0;
+    std::string permissions;  // empty: no permissions key
+};
+
+// lldb's replies (lldb's docs/resources/lldbgdbremote.md).
+
+// qHostInfo and qProcessInfo: "[pid:1;]triple:<hex>;endian:little;ptrsize:8;" and for
+// qHostInfo "watchpoint_exceptions_received:after;" when watchpoints stop after the access.
+// Every target the stub serves is little-endian (see RegisterValue).
+struct HostInfoReply {
+    std::optional<std::uint32_t> pid = {};  // qProcessInfo's process id
+    std::string triple = {};                // LLVM target triple ("x86_64-unknown-none")
+    std::size_t pointer_size = 8;           // bytes
+    bool watch_stops_after = false;
+};
+// qGDBServerVersion: "name:hvgdb;version:0.1.0;".
+struct ServerVersionReply {
+    std::string name = {};
+    std::string version = {};
+};
+// qWatchpointSupportInfo: "num:<decimal count>;".
+struct WatchpointSupportReply {
+    std::size_t count = 0;
+};
+// Why a thread stopped, in lldb's words ("reason" in jThreadsInfo).
+enum class LldbStopReason { none, breakpoint, trace, watchpoint };
+// jThreadsInfo: a JSON array with one object per thread, e.g.
+// [{"tid":1,"signal":5,"reason":"breakpoint","name":"vCPU 0","registers":{"16":"<hex>"}}].
+// Numbers are decimal; registers are keyed by decimal register number, their bytes in hex.
+struct ThreadsInfoReply {
+    struct Thread {
+        std::uint32_t tid = 1;
+        std::uint8_t signal = 0;  // 0: no "signal" key
+        LldbStopReason reason = LldbStopReason::none;
+        std::uint64_t watch_address = 0;  // watchpoint: "description" is it in decimal
+        std::string name = {};            // empty: no "name" key
+        std::vector<StopReply::Register> registers = {};  // expedited
+    };
+    std::vector<Thread> threads = {};
+};
+
 // "O<hex>": text for the debugger's console, sent before a reply (monitor output, notes
 // before a stop reply).
 struct ConsoleOutput {
@@ -93,6 +145,7 @@ struct ConsoleOutput {
 using Response =
     std::variant<NoReply, EmptyReply, OkReply, ErrorReply, RegistersReply, MemoryReply, StopReply,
                  ExitedReply, TerminatedReply, SupportedReply, VContActionsReply, ThreadListReply,
-                 CurrentThreadReply, AttachedReply, XferReply, ConsoleOutput>;
+                 CurrentThreadReply, AttachedReply, XferReply, MemoryRegionInfoReply, HostInfoReply,
+                 ServerVersionReply, WatchpointSupportReply, ThreadsInfoReply, ConsoleOutput>;
 
 }  // namespace hvgdb::gdbstub::protocol

@@ -1,5 +1,5 @@
 // The one writer.  See writer.hpp; reply formats from the gdb manual, "Packets" and "Stop
-// Reply Packets".
+// Reply Packets", and lldb's docs/resources/lldbgdbremote.md for lldb's packets.
 #include "gdbstub/protocol/writer.hpp"
 
 #include <fmt/format.h>
@@ -16,6 +16,12 @@ template <class... F>
 struct Overloaded : F... {
     using F::operator()...;
 };
+
+// Text as two hex digits per byte.
+void append_hex_text(std::string& out, std::string_view text) {
+    // Viewing chars as bytes: same size and representation.
+    append_hex(out, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
 
 void append_registers(std::string& out, const RegistersReply& reply) {
     for (const RegisterValue& reg : reply.registers) {
@@ -56,6 +62,22 @@ void append_stop(std::string& out, const StopReply& stop) {
         append_hex(out, reg.bytes);
         out.push_back(';');
     }
+    if (!stop.threads.empty()) {
+        out += "threads:";
+        for (std::size_t i = 0; i < stop.threads.size(); ++i) {
+            if (i != 0) out.push_back(',');
+            append_thread_id(out, stop.threads[i]);
+        }
+        out.push_back(';');
+    }
+    if (!stop.thread_pcs.empty()) {
+        out += "thread-pcs:";
+        for (std::size_t i = 0; i < stop.thread_pcs.size(); ++i) {
+            if (i != 0) out.push_back(',');
+            append_hex_number(out, stop.thread_pcs[i]);
+        }
+        out.push_back(';');
+    }
     std::string_view key = cause_key(stop.cause);
     if (key.empty()) return;
     out.append(key);
@@ -64,6 +86,76 @@ void append_stop(std::string& out, const StopReply& stop) {
                     stop.cause == StopCause::awatch;
     if (is_watch) append_hex_number(out, stop.data_address);
     out.push_back(';');
+}
+
+void append_host_info(std::string& out, const HostInfoReply& info) {
+    auto it = std::back_inserter(out);
+    if (info.pid) fmt::format_to(it, "pid:{:x};", *info.pid);
+    out += "triple:";
+    append_hex_text(out, info.triple);
+    fmt::format_to(it, ";endian:little;ptrsize:{};", info.pointer_size);
+    if (info.watch_stops_after) out += "watchpoint_exceptions_received:after;";
+}
+
+// A JSON string: quotes, backslashes and control characters escaped (RFC 8259, 7).
+void append_json_string(std::string& out, std::string_view text) {
+    out.push_back('"');
+    for (char c : text) {
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+            out.push_back(c);
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+        } else {
+            out.push_back(c);
+        }
+    }
+    out.push_back('"');
+}
+
+std::string_view lldb_reason(LldbStopReason reason) {
+    switch (reason) {
+        case LldbStopReason::none:
+            return {};
+        case LldbStopReason::breakpoint:
+            return "breakpoint";
+        case LldbStopReason::trace:
+            return "trace";
+        case LldbStopReason::watchpoint:
+            return "watchpoint";
+    }
+    return {};
+}
+
+// jThreadsInfo's JSON.  lldb reads a watchpoint's "description" as the watched address in
+// decimal, as it writes the description of a gdb-style "watch:" stop itself.
+void append_threads_info(std::string& out, const ThreadsInfoReply& info) {
+    auto it = std::back_inserter(out);
+    out.push_back('[');
+    for (std::size_t i = 0; i < info.threads.size(); ++i) {
+        const ThreadsInfoReply::Thread& t = info.threads[i];
+        if (i != 0) out.push_back(',');
+        fmt::format_to(it, "{{\"tid\":{}", t.tid);
+        if (t.signal != 0) fmt::format_to(it, ",\"signal\":{}", t.signal);
+        if (std::string_view reason = lldb_reason(t.reason); !reason.empty()) {
+            fmt::format_to(it, ",\"reason\":\"{}\"", reason);
+            if (t.reason == LldbStopReason::watchpoint)
+                fmt::format_to(it, ",\"description\":\"{}\"", t.watch_address);
+        }
+        if (!t.name.empty()) {
+            out += ",\"name\":";
+            append_json_string(out, t.name);
+        }
+        out += ",\"registers\":{";
+        for (std::size_t r = 0; r < t.registers.size(); ++r) {
+            if (r != 0) out.push_back(',');
+            fmt::format_to(it, "\"{}\":\"", t.registers[r].regno);
+            append_hex(out, t.registers[r].bytes);
+            out.push_back('"');
+        }
+        out += "}}";
+    }
+    out.push_back(']');
 }
 
 }  // namespace
@@ -75,7 +167,12 @@ std::string encode_payload(const Response& response) {
                    [](const NoReply&) {},
                    [](const EmptyReply&) {},
                    [&](const OkReply&) { out = "OK"; },
-                   [&](const ErrorReply& e) { fmt::format_to(it, "E{:02x}", e.code); },
+                   [&](const ErrorReply& e) {
+                       fmt::format_to(it, "E{:02x}", e.code);
+                       if (e.text.empty()) return;
+                       out.push_back(';');
+                       append_hex_text(out, e.text);
+                   },
                    [&](const RegistersReply& r) { append_registers(out, r); },
                    [&](const MemoryReply& m) { append_hex(out, m.bytes); },
                    [&](const StopReply& s) { append_stop(out, s); },
@@ -109,11 +206,20 @@ std::string encode_payload(const Response& response) {
                        out = x.more ? "m" : "l";
                        out += x.data;
                    },
+                   [&](const MemoryRegionInfoReply& r) {
+                       fmt::format_to(it, "start:{:x};size:{:x};", r.start, r.size);
+                       if (!r.permissions.empty())
+                           fmt::format_to(it, "permissions:{};", r.permissions);
+                   },
+                   [&](const HostInfoReply& h) { append_host_info(out, h); },
+                   [&](const ServerVersionReply& v) {
+                       fmt::format_to(it, "name:{};version:{};", v.name, v.version);
+                   },
+                   [&](const WatchpointSupportReply& w) { fmt::format_to(it, "num:{};", w.count); },
+                   [&](const ThreadsInfoReply& t) { append_threads_info(out, t); },
                    [&](const ConsoleOutput& o) {
                        out = "O";
-                       append_hex(out,
-                                  std::span(reinterpret_cast<const std::uint8_t*>(o.text.data()),
-                                            o.text.size()));
+                       append_hex_text(out, o.text);
                    },
                },
                response);

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "gdbstub/console_queue.hpp"
 #include "gdbstub/session.hpp"
 
 namespace hvgdb::gdbstub {
@@ -23,6 +24,8 @@ constexpr std::size_t max_queued_bytes = 1 << 20;
 // them: one `-` (resend) or `m` can produce a whole PacketSize reply, so a slice bounds how
 // far past the cap one step can go (16 x 64 KiB).
 constexpr std::size_t input_slice = 16;
+// Guest console text waiting for the io thread; beyond this it is dropped and counted.
+constexpr std::size_t max_console_bytes = 64 * 1024;
 }  // namespace
 
 struct Server::Impl {
@@ -58,6 +61,11 @@ struct Server::Impl {
     bool target_done = false;  // the guest exited or was killed
     StopEvent last_stop;
     std::optional<int> exit_status;
+
+    // Guest console text from vCPU threads.  One take is posted for what is pushed until
+    // it runs, so text written before a stop is handled before that stop (the io_context
+    // runs handlers in the order they were posted).
+    ConsoleQueue console{max_console_bytes};
 
     void log(const std::string& text) {
         if (options.log) options.log(text);
@@ -209,6 +217,24 @@ struct Server::Impl {
         if (target_done) io.stop();  // the guest has ended and nobody is left to tell
     }
 
+    // Any thread: never blocks on the network.
+    void queue_console(std::string_view text) {
+        if (console.push(text)) asio::post(io, [this] { forward_console(); });
+    }
+
+    // The queued console text goes to a session that waits for a stop reply; otherwise
+    // (stopped, non-stop mode, no debugger) it is not forwarded.
+    void forward_console() {
+        ConsoleQueue::Batch batch = console.take();
+        auto c = connection;
+        if (!c || !c->session) return;
+        if (c->queued_output() >= max_queued_bytes) {
+            console.drop(batch);  // the client does not read: queue no more for it
+            return;
+        }
+        if (c->session->console_output(batch.with_drop_lines(), c->pending)) flush(c);
+    }
+
     void on_stop(const StopEvent& e) {
         if (e.kind == StopEvent::Kind::exited) exit_status = e.exit_code;
         if (e.kind == StopEvent::Kind::killed && !exit_status) exit_status = 0;
@@ -257,9 +283,12 @@ Server::Server(Target& target, ServerOptions options)
     target.set_stop_sink([impl = impl_.get()](const StopEvent& e) {
         asio::post(impl->io, [impl, e] { impl->on_stop(e); });
     });
+    target.set_console_sink(
+        [impl = impl_.get()](std::string_view text) { impl->queue_console(text); });
 }
 
 Server::~Server() {
+    impl_->target.set_console_sink({});
     impl_->target.set_stop_sink({});
 }
 

@@ -187,6 +187,48 @@ TEST_CASE("with paging off linear addresses are physical") {
     CHECK(*n == 4);  // stops at the end of RAM
 }
 
+TEST_CASE("monitor walk: each entry of vCPU 0's tables, and of another root") {
+    Fixture f;
+    auto walk = f.target->monitor("walk 0xffffffff80001010");
+    REQUIRE(walk);
+    CHECK(*walk ==
+          "vCPU 0: 4-level paging, tables at CR3 0x1000\n"
+          "  PML4 entry 511 at 0x1ff8: 0x0000000000002003 [ P RW ] -> "
+          "page-directory-pointer table at 0x2000\n"
+          "  page-directory-pointer table entry 510 at 0x2ff0: 0x0000000000003003 [ P RW ] -> "
+          "page directory at 0x3000\n"
+          "  page directory entry 0 at 0x3000: 0x0000000000004003 [ P RW ] -> page table at "
+          "0x4000\n"
+          "  page table entry 1 at 0x4008: 0x0000000000010003 [ P RW ] -> 4 KiB page at 0x10000\n"
+          "0xffffffff80001010 -> physical 0x10010 (4 KiB page, writable, supervisor, "
+          "executable)\n");
+    // The page after: not present in the page table.
+    walk = f.target->monitor("walk 0xffffffff80002000");
+    REQUIRE(walk);
+    CHECK(
+        walk->ends_with("  page table entry 2 at 0x4010: 0x0000000000000000 [ ]\n"
+                        "0xffffffff80002000 is not mapped: page table entry at 0x4010 is not "
+                        "present (0x0)\n"));
+    // translate says the walk's last line.
+    auto t = f.target->monitor("translate 0xffffffff80001010");
+    REQUIRE(t);
+    CHECK(*t ==
+          "0xffffffff80001010 -> physical 0x10010 (4 KiB page, writable, supervisor, "
+          "executable)\n");
+    // Another root.
+    REQUIRE(f.target->monitor("root 0x5000"));
+    walk = f.target->monitor("walk 0xffffffff80000000");
+    REQUIRE(walk);
+    CHECK(
+        walk->starts_with("vCPU 0: 4-level paging, tables at 0x5000 ('monitor root')\n"
+                          "  PML4 entry 511 at 0x5ff8: "));
+    CHECK(walk->ends_with("-> physical 0x10000 (4 KiB page, writable, supervisor, executable)\n"));
+    // xp is guest-physical whatever the addressing: the page-table entry itself.
+    auto xp = f.target->monitor("xp 0x4008 8");
+    REQUIRE(xp);
+    CHECK(*xp == "00004008: 03 00 01 00 00 00 00 00                           |........|\n");
+}
+
 int main(int argc, char** argv) {
     return hvgdb::test::run_tests_if_kvm(argc, argv);
 }

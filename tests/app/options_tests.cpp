@@ -129,3 +129,30 @@ TEST_CASE("--cpus: 1 to 255 vCPUs") {
     const char* text[] = {"hvgdb", "--cpus", "many", "img"};
     CHECK(parse_command_line(4, text).error().kind == hvgdb::ErrorKind::invalid);
 }
+
+TEST_CASE("--memory-map and --console-to-debugger") {
+    CHECK(*parse_memory_map_mode("paged") == MemoryMapMode::paged);
+    CHECK(*parse_memory_map_mode("physical") == MemoryMapMode::physical);
+    CHECK(*parse_memory_map_mode("off") == MemoryMapMode::off);
+    for (auto bad : {"", "Paged", "phys", "on", "physical "})
+        CHECK_MESSAGE(!parse_memory_map_mode(bad), bad);
+
+    const char* plain[] = {"hvgdb", "img"};
+    auto o = parse_command_line(2, plain);
+    REQUIRE(o);
+    REQUIRE(*o);
+    CHECK((*o)->memory_map == MemoryMapMode::paged);
+    CHECK_FALSE((*o)->console_to_debugger);
+    const char* set[] = {"hvgdb", "--memory-map", "physical", "--console-to-debugger", "img"};
+    o = parse_command_line(5, set);
+    REQUIRE(o);
+    REQUIRE(*o);
+    CHECK((*o)->memory_map == MemoryMapMode::physical);
+    CHECK((*o)->console_to_debugger);
+    const char* bad[] = {"hvgdb", "--memory-map", "linear", "img"};
+    CHECK(parse_command_line(4, bad).error().kind == hvgdb::ErrorKind::invalid);
+
+    CHECK(serial_name(*parse_serial("stdio")) == "hvgdb's standard output");
+    CHECK(serial_name(*parse_serial("file:/tmp/x")) == "file /tmp/x");
+    CHECK(serial_name(*parse_serial("none")) == "nowhere (--serial none)");
+}

@@ -16,12 +16,16 @@ import gdb
 from e2e import (
     IMAGE,
     address_of,
+    cannot_access,
+    check,
     check_equal,
     check_in,
     connect,
     continue_to_exit,
     expect_serial,
+    info_mem,
     main,
+    packet_sent,
     pc,
     run,
     uvalue,
@@ -94,7 +98,8 @@ def basic():
     check_equal(uvalue("*(unsigned short *)0x500", 16), 0x1234, "the guest's word in RAM")
     run("delete")
 
-    # A software breakpoint in ROM: hvgdb patches its own copy, reads show the original.
+    # A software breakpoint in ROM (this scenario runs with --memory-map off, as gdb without
+    # a map or lldb would set it): hvgdb patches its own copy, reads show the original.
     original = memory(address_of("putc_debugcon"), 1)
     run("break *putc_debugcon")
     check_equal(memory(address_of("putc_debugcon"), 1), original,
@@ -110,4 +115,65 @@ def basic():
     continue_to_exit(EXIT_CODE)
 
 
-main({"basic": basic})
+def load_symbols():
+    connect()
+    run(f"file {SYMBOLS_ELF}")
+    run("set architecture i8086")
+
+
+def memory_map():
+    """The default memory map (paged) of a firmware guest, with --log-packets: gdb lists the
+    ROM's two windows as read-only, puts a breakpoint there in hardware by itself (Z1) and it
+    is hit, refuses to write the ROM, and still asks hvgdb about the rest."""
+    load_symbols()
+    # The 64 KiB ROM shows at 0xffff0000 and again at 0xf0000.  gdb prints the end of the
+    # last range (2^64, its address 0) as the end of a 32-bit space in a 32-bit view.
+    check_equal(info_mem(), [(0x0, LOW_WINDOW, "rw"), (LOW_WINDOW, 0x100000, "ro"),
+                             (0x100000, 0xFFFF0000, "rw"), (0xFFFF0000, 0x100000000, "ro"),
+                             (0x100000000, 1 << 56, "rw"), (0xFF00000000000000, 0x100000000, "rw")],
+                "the memory map gdb has (info mem)")
+
+    putc = address_of("putc_debugcon")
+    check_in("automatically using hardware breakpoints for read-only addresses",
+             run("break *putc_debugcon"), "gdb's note on a breakpoint in ROM")
+    run("continue")
+    check_equal(pc(), putc, "$pc at break *putc_debugcon (in ROM)")
+    check(packet_sent(f"Z1,{putc:x},"), f"gdb put a hardware breakpoint at {putc:#x} by itself")
+    check(not packet_sent(f"Z0,{putc:x},"), "gdb sent no software breakpoint for the ROM")
+    run("delete")
+
+    rom_byte = address_of("rom_byte")
+    cannot_access(f"set var *(unsigned char *){rom_byte:#x} = 0x5a", rom_byte, "a write to the ROM")
+    check(not packet_sent(f"M{rom_byte:x},") and not packet_sent(f"X{rom_byte:x},"),
+          "gdb sent no write for the ROM address")
+    check_equal(memory(rom_byte, 1)[0], 0xA5, "the ROM byte after the refused write")
+    run("set var *(unsigned short *)0x600 = 0x4321")
+    check_equal(uvalue("*(unsigned short *)0x600", 16), 0x4321, "a word written to RAM")
+
+    # Between RAM and ROM: in the map (paging could put memory there), so gdb asks hvgdb,
+    # which has nothing there while paging is off.
+    cannot_access("x/x 0x10000000", 0x10000000, "a read between RAM and ROM")
+    check(packet_sent("m10000000,"), "gdb asked hvgdb for 0x10000000")
+
+    expect_serial("hello from the firmware\n")
+    expect_serial("firmware done\n")
+    continue_to_exit(EXIT_CODE)
+
+
+def physical_map():
+    """--memory-map physical: RAM and ROM as they are; gdb refuses the holes without asking."""
+    load_symbols()
+    check_equal(info_mem(), [(0x0, LOW_WINDOW, "rw"), (LOW_WINDOW, 0x100000, "ro"),
+                             (0x100000, 0x8000000, "rw"), (0xFFFF0000, 0x100000000, "ro")],
+                "the memory map gdb has (info mem)")
+    for hole in (0x10000000, 0xFEE00000):
+        cannot_access(f"x/x {hole:#x}", hole, f"a read of the hole at {hole:#x}")
+        check(not packet_sent(f"m{hole:x},"), f"gdb did not ask hvgdb for {hole:#x}")
+    check_equal(uvalue("*(unsigned short *)0x7fffffe", 16), 0, "the last word of RAM")
+    check_equal(memory(RESET_LINEAR, 1)[0], 0xEA, "the ROM's first byte at the reset vector")
+
+    expect_serial("firmware done\n")
+    continue_to_exit(EXIT_CODE)
+
+
+main({"basic": basic, "memory_map": memory_map, "physical_map": physical_map})

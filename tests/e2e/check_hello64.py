@@ -469,6 +469,39 @@ def system():
 
 
 
+def console():
+    """--console-to-debugger: the guest's serial lines show in gdb during `continue`, before
+    the stop they came before; `monitor console forward off` stops that while the serial file
+    still gets every line, and `on` brings it back."""
+    connect()
+    check_in("to the debugger: on", run("monitor console"), "monitor console")
+    run("break tick")
+    output = run_stop("continue", stderr=True)
+    for line in ("hello from hello64\n", "add(2, 3) = 5\n", "factorial(6) = 720\n",
+                 "origin norm2 x2 = 100\n"):
+        check_in(line, output, "gdb's output during continue")
+    check_in("Breakpoint 1, tick", output, "gdb's output during continue")
+    check(output.index("origin norm2 x2") < output.index("Breakpoint 1, tick"),
+          "the guest's last line comes before the stop")
+    run("delete")
+
+    check_in("to the debugger: off", run("monitor console forward off"), "forwarding off")
+    run("break wait_for_debugger")
+    output = run_stop("continue", stderr=True)
+    check_in("Breakpoint 2, wait_for_debugger", output, "gdb's output during continue")
+    check(f"counter = {LOOP_COUNT}" not in output, "no guest text in gdb with forwarding off")
+    wait_for_serial(f"counter = {LOOP_COUNT}\n")
+    run("delete")
+
+    check_in("to the debugger: on", run("monitor console forward on"), "forwarding on")
+    output = run_stop("continue", stderr=True)
+    value_line = f"exit value = {(LOOP_COUNT + EXIT_BIAS) & 0x7f}\n"
+    check_in(value_line, output, "gdb's output during the last continue")
+    check_equal(int(gdb.convenience_variable("_exitcode")), exit_code(), "$_exitcode")
+    expect_full_serial()
+    expect_exit(exit_code())
+
+
 def line_number(marker):
     return int(source_line(marker).split(":")[1])
 
@@ -492,4 +525,5 @@ main({
     "interrupt": interrupt,
     "kill": kill,
     "system": system,
+    "console": console,
 })

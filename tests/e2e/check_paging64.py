@@ -21,6 +21,7 @@ from e2e import (
     CheckFailed,
     IMAGE,
     address_of,
+    cannot_access,
     check,
     check_equal,
     check_in,
@@ -29,7 +30,9 @@ from e2e import (
     elf_entry,
     expect_serial,
     frame_name,
+    info_mem,
     main,
+    packet_sent,
     pc,
     run,
     set_breakpoint,
@@ -56,16 +59,6 @@ def write(address, data):
     log_line = f"write {len(data)} bytes at {address:#x}"
     run(f"echo {log_line}\\n")
     gdb.selected_inferior().write_memory(address, data)
-
-
-def cannot_access(command, address, what):
-    """`command` must fail with gdb's error for memory the target cannot access."""
-    try:
-        output = run(command)
-    except gdb.error as e:
-        check_in(f"Cannot access memory at address {address:#x}", str(e), what)
-        return
-    raise CheckFailed(f"{what}: {command!r} succeeded: {output!r}")
 
 
 def read_fails(address, length, what):
@@ -203,4 +196,50 @@ def monitor():
     continue_to_exit(((0x1234 + 3) & 0x7F) << 1 | 1)
 
 
-main({"virtual": virtual, "monitor": monitor})
+def to_paging():
+    connect()
+    set_breakpoint("break *paging_enabled")
+    run("continue")
+    check_equal(pc(), address_of("paging_enabled"), "$pc at break *paging_enabled")
+    run("delete")
+
+
+def memory_map():
+    """The default memory map (paged): all of the canonical address space is ram, so the
+    kernel's higher-half addresses, mapped after gdb read the map, read and take breakpoints;
+    gdb refuses the non-canonical hole without asking (--log-packets shows what it asked)."""
+    to_paging()
+    check_equal(info_mem(), [(0, 1 << 56, "rw"), (0xFF00000000000000, 1 << 64, "rw")],
+                "the memory map gdb has (info mem): all but the non-canonical hole")
+    check_equal(uvalue("checkpoints", 32), 0, "a kernel global at its higher-half address")
+    set_breakpoint("break checkpoint")
+    run("continue")
+    check_equal(frame_name(), "checkpoint", "function at break checkpoint")
+    check_equal(uvalue("mapped_value", 32), 0x1234, "mapped_value as the guest wrote it")
+
+    hole = 0x0100000000000000
+    cannot_access(f"x/x {hole:#x}", hole, "an address in the non-canonical hole")
+    check(not packet_sent(f"m{hole:x},"), "gdb did not ask hvgdb about the hole")
+    # Non-canonical under 4-level paging but not under 5-level: gdb asks, hvgdb refuses.
+    cannot_access(f"x/x {NON_CANONICAL:#x}", NON_CANONICAL, "an address above 2^47")
+    check(packet_sent(f"m{NON_CANONICAL:x},"), "gdb asked hvgdb about 2^47")
+    run("delete")
+    continue_to_exit(((0x1234 + 3) & 0x7F) << 1 | 1)
+
+
+def physical_map():
+    """--memory-map physical with a paging guest: the map has RAM only, so gdb refuses the
+    kernel's higher-half addresses without asking, until `set mem inaccessible-by-default
+    off` lets it ask hvgdb again."""
+    to_paging()
+    mapped_value = address_of("mapped_value")
+    cannot_access("x/x &mapped_value", mapped_value, "a kernel address outside the map")
+    check(not packet_sent(f"m{mapped_value:x},"), "gdb did not ask hvgdb about the kernel")
+    run("set mem inaccessible-by-default off")
+    check_equal(uvalue("mapped_value", 32), 0, "mapped_value once gdb asks hvgdb")
+    check(packet_sent(f"m{mapped_value:x},"), "gdb asked hvgdb about the kernel address")
+    continue_to_exit(((0x1234 + 3) & 0x7F) << 1 | 1)
+
+
+main({"virtual": virtual, "monitor": monitor, "memory_map": memory_map,
+      "physical_map": physical_map})

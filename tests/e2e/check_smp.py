@@ -298,9 +298,18 @@ def non_stop():
                 check(second[cpu] > first[cpu],
                       f"CPU {cpu}'s counter runs on: {first[cpu]} -> {second[cpu]}")
 
+        mi.cli("monitor regs")  # reads the stopped thread 2's registers
+
         # Thread 2 goes on.
         mi.cli("continue &")
         wait_until(lambda: mi.value("per_cpu_counter[1]") > second[1], "turn of thread 2")
+        # hvgdb refuses to show the registers of gdb's thread while it runs (MI shows why in
+        # a target stream record; the command fails).
+        try:
+            mi.cli("monitor regs")
+            raise CheckFailed("'monitor regs' answered while thread 2 runs")
+        except CheckFailed as e:
+            check_in("Rcmd", str(e), "'monitor regs' while thread 2 runs")
 
         # interrupt -a stops every thread.
         mi.cli("interrupt -a")

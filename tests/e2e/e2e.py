@@ -26,6 +26,9 @@ import traceback
 
 import gdb
 
+# The checks, also for the check_*.py scripts that import them from here.
+from checks import CheckFailed, check, check_equal, check_in, fmt, log  # noqa: F401
+
 PORT = int(os.environ.get("E2E_PORT", "1234"))
 IMAGE = os.environ.get("E2E_IMAGE", "")
 SYMBOLS = os.environ.get("E2E_SYMBOLS", IMAGE)
@@ -37,15 +40,6 @@ LOG = os.environ.get("E2E_LOG", "")
 HVGDB_PID = int(os.environ.get("E2E_HVGDB_PID", "0"))
 
 
-class CheckFailed(Exception):
-    pass
-
-
-def log(text):
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    sys.stdout.flush()
-
-
 def run(command):
     """Runs a gdb command, logs it with its output, and returns the output."""
     log(f"(gdb) {command}")
@@ -55,50 +49,31 @@ def run(command):
     return output
 
 
-def run_stop(command):
+def run_stop(command, stderr=False):
     """Runs an execution command (continue, step) and returns what gdb printed about the stop,
     such as "Hardware watchpoint 1: counter / Old value = 0 / New value = 1", which
     gdb.execute(to_string=True) does not capture: gdb's standard output is sent to a file
-    meanwhile."""
+    meanwhile.  stderr=True takes gdb's standard error into the same file, in order (gdb
+    prints the target's console output, O packets, there)."""
     log(f"(gdb) {command}")
     gdb.flush()
-    saved = os.dup(1)
+    fds = (1, 2) if stderr else (1,)
+    saved = [os.dup(fd) for fd in fds]
     with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 1)
+        for fd in fds:
+            os.dup2(captured.fileno(), fd)
         try:
             gdb.execute(command)
         finally:
             gdb.flush()
-            os.dup2(saved, 1)
-            os.close(saved)
+            for fd, copy in zip(fds, saved):
+                os.dup2(copy, fd)
+                os.close(copy)
         captured.seek(0)
         output = captured.read().decode(errors="replace")
     if output:
         log(output.rstrip("\n"))
     return output
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
-def check_equal(actual, expected, what):
-    if actual != expected:
-        raise CheckFailed(f"{what}: expected {fmt(expected)}, got {fmt(actual)}")
-    log(f"ok: {what} == {fmt(actual)}")
-
-
-def check_in(needle, haystack, what):
-    if needle not in haystack:
-        raise CheckFailed(f"{what}: expected to contain {needle!r}, got {haystack!r}")
-    log(f"ok: {what} contains {needle!r}")
-
-
-def fmt(value):
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 9:
-        return f"{value} ({value:#x})"
-    return repr(value)
 
 
 def value(expression):
@@ -212,6 +187,31 @@ def wait_for_serial(text, seconds=10):
             return
         time.sleep(0.05)
     raise CheckFailed(f"serial output has no {text!r} after {seconds}s: {serial_output()!r}")
+
+
+def cannot_access(command, address, what):
+    """`command` must fail with gdb's error for memory it cannot access at `address`."""
+    try:
+        output = run(command)
+    except gdb.error as e:
+        check_in(f"Cannot access memory at address {address:#x}", str(e), what)
+        return
+    raise CheckFailed(f"{what}: {command!r} succeeded: {output!r}")
+
+
+def packet_sent(prefix):
+    """Whether gdb has sent a packet that starts with `prefix`, by hvgdb's --log-packets lines
+    ("hvgdb: < PAYLOAD")."""
+    return any(line.startswith(f"hvgdb: < {prefix}") for line in hvgdb_log().splitlines())
+
+
+def info_mem():
+    """The memory regions gdb uses, from `info mem`: (low, high, "rw" or "ro") each, in order.
+    gdb shows the end of a range that reaches the top of the address space as the end of the
+    view's address width (0x100000000 in a 32-bit view)."""
+    listed = re.findall(r"^\d+\s+y\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(r[ow])\b",
+                        run("info mem"), re.MULTILINE)
+    return [(int(low, 16), int(high, 16), attrs) for low, high, attrs in listed]
 
 
 def set_breakpoint(command):

@@ -1,5 +1,5 @@
 """A second gdb, driven through GDB/MI by an end-to-end check, for what a script inside gdb
-cannot do: non-stop mode.
+cannot do: non-stop mode, and the command sequences IDEs send (check_ide_mi.py).
 
 In non-stop mode gdb sends resumptions and handles each thread's stop in its event loop, and
 that loop does not run while a Python script runs; a foreground command runs it only until the
@@ -37,6 +37,91 @@ def field(record, name):
 
 def _quoted(text):
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_NAME = re.compile(r"[A-Za-z_][\w-]*")
+_C_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+class _RecordReader:
+    """Reads the results of one MI output record (gdb manual, "GDB/MI Output Syntax")."""
+
+    def __init__(self, text, pos):
+        self.text = text
+        self.pos = pos
+
+    def _fail(self, what):
+        raise CheckFailed(f"malformed MI record, {what} at column {self.pos}: {self.text!r}")
+
+    def _take(self, char):
+        if not self.text.startswith(char, self.pos):
+            self._fail(f"expected {char!r}")
+        self.pos += 1
+
+    def _next_is(self, char):
+        return self.text.startswith(char, self.pos)
+
+    def _name(self):
+        m = _NAME.match(self.text, self.pos)
+        if not m:
+            self._fail("expected a variable name")
+        self.pos = m.end()
+        return m.group()
+
+    def _items(self, close):
+        """`name=value` results or bare values up to `close`, as (name or None, value)."""
+        items = []
+        if self._next_is(close):
+            self.pos += 1
+            return items
+        while True:
+            name = None
+            if not self.text.startswith(('"', "{", "["), self.pos):
+                name = self._name()
+                self._take("=")
+            items.append((name, self.value()))
+            if self._next_is(close):
+                self.pos += 1
+                return items
+            self._take(",")
+
+    def value(self):
+        if self._next_is('"'):
+            m = _C_STRING.match(self.text, self.pos)
+            if not m:
+                self._fail("unterminated c-string")
+            self.pos = m.end()
+            return c_string(m.group(1))
+        if self._next_is("{"):
+            self.pos += 1
+            items = self._items("}")
+            if any(name is None for name, _ in items):
+                self._fail("a tuple holds a value without a name")
+            return dict(items)
+        if self._next_is("["):
+            self.pos += 1
+            return [value for _, value in self._items("]")]
+        self._fail("expected a value")
+
+    def results(self):
+        results = {}
+        while self.pos < len(self.text):
+            self._take(",")
+            name = self._name()
+            self._take("=")
+            results[name] = self.value()
+        return results
+
+
+def parse_record(line):
+    """An MI result or async record (`^done,...`, `*stopped,...`, `=thread-created,...`, with
+    or without a leading token) as (class, results): the results a dict, tuples dicts, lists
+    Python lists (a list of results such as `stack=[frame={...},frame={...}]` keeps the values),
+    c-strings decoded.  Anything else fails the check."""
+    m = re.match(r"\d*[\^*=+]([\w-]+)", line)
+    if not m:
+        raise CheckFailed(f"not an MI result or async record: {line!r}")
+    return m.group(1), _RecordReader(line, m.end()).results()
 
 
 class MiGdb:
@@ -118,6 +203,22 @@ class MiGdb:
         except (ValueError, IndexError, AttributeError):
             raise CheckFailed(f"{expression} is not an integer: {text!r}") from None
 
+    def results(self, text, timeout=None):
+        """Runs an MI command; returns its result record's results, parsed (parse_record)."""
+        return parse_record(self.command(text, timeout)[0])[1]
+
+    def next_stop(self, what, timeout=None):
+        """The results of the first *stopped record (kept or new), parsed."""
+        return parse_record(self.wait_for(lambda r: r.startswith("*stopped"), what, timeout))[1]
+
+    def run_to_stop(self, text, what, timeout=None):
+        """Runs an execution command (-exec-continue, -exec-next, ...), which gdb answers with
+        ^running, and returns the results of the *stopped record that ends it."""
+        result, _ = self.command(text, timeout)
+        if not result.startswith("^running"):
+            raise CheckFailed(f"{text!r} answered {result!r}, expected ^running")
+        return self.next_stop(what, timeout)
+
     def wait_for(self, predicate, what, timeout=None):
         """The first asynchronous record (kept or new) for which predicate(record) holds; the
         records before it stay kept."""
@@ -156,6 +257,17 @@ class MiGdb:
         if elf_class(SYMBOLS) is not None:
             self.cli(f"file {SYMBOLS}")
         self.records.clear()
+
+    def connect_as_ide(self, program):
+        """What IDEs send to attach (VS Code's cppdbg, Eclipse CDT, cdt-gdb-adapter): MI in
+        asynchronous mode, the program's symbols first, then -target-select.  Returns the
+        results of the *stopped record that the connection reports."""
+        self.command("-gdb-set mi-async on")
+        self.command("-enable-pretty-printing")
+        self.cli("set remotetimeout 10")
+        self.command(f"-file-exec-and-symbols {_quoted(program)}")
+        self.command(f"-target-select remote 127.0.0.1:{PORT}")
+        return self.next_stop("the stop that -target-select reports")
 
     def close(self):
         if self.process.poll() is None:

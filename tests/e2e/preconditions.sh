@@ -1,6 +1,7 @@
 # Sourced by the e2e drivers: what a test needs before it can run, and how it says so.
 #   skip_without_kvm         exit 77 (SKIPPED) when /dev/kvm is missing or not read/writable
 #   skip_without_gdb GDB     exit 77 (SKIPPED) when the debugger is not installed
+#   skip_without_command CMD [HINT]  the same for any program, HINT saying what installs it
 #   require_files FILE...    exit 1 (FAILED) when a build output is missing
 # A missing device or debugger is not a failure; a missing build output is.
 
@@ -18,8 +19,12 @@ skip_without_kvm() {
 }
 
 skip_without_gdb() {
+    skip_without_command "$1"
+}
+
+skip_without_command() {
     if ! command -v "$1" >/dev/null; then
-        echo "SKIPPED: $1 is not installed"
+        echo "SKIPPED: $1 is not installed${2:+ ($2)}"
         exit 77
     fi
 }

@@ -9,7 +9,8 @@
 #
 # Environment in: E2E_SCENARIO (passed to the script), E2E_SYMBOLS (ELF for gdb, default
 # IMAGE), E2E_GDB (default gdb), E2E_KEEP=1 keeps the work directory, E2E_KVM_DEVICE (default
-# /dev/kvm) for testing the skip path.
+# /dev/kvm) for testing the skip path, E2E_DRIVER: a program that runs SCRIPT instead of gdb
+# (`node` for tests/dap/), with the same environment and the same duties towards E2E_STATE.
 # Exit: 0 pass, 1 fail, 77 skipped (no usable /dev/kvm, or no gdb).
 set -u
 
@@ -117,11 +118,16 @@ else
     phase=1
     while :; do
         echo "==== gdb session $phase: $SCRIPT (scenario ${E2E_SCENARIO:-}) ===="
+        if [ -n "${E2E_DRIVER:-}" ]; then
+            driver=("$E2E_DRIVER" "$SCRIPT")
+        else
+            driver=("$GDB" -batch -nx
+                -iex "python import sys; sys.dont_write_bytecode = True; sys.path.insert(0, '$(dirname "$SCRIPT")')"
+                -x "$SCRIPT")
+        fi
         E2E_PORT=$PORT E2E_IMAGE=$IMAGE E2E_SYMBOLS=${E2E_SYMBOLS:-$IMAGE} E2E_SERIAL=$SERIAL \
             E2E_STATE=$STATE E2E_PHASE=$phase E2E_SCENARIO=${E2E_SCENARIO:-} E2E_LOG=$HVGDB_ERR \
-            E2E_HVGDB_PID=$HVGDB_PID timeout -k 5 90 "$GDB" -batch -nx \
-            -iex "python import sys; sys.dont_write_bytecode = True; sys.path.insert(0, '$(dirname "$SCRIPT")')" \
-            -x "$SCRIPT" </dev/null 2>&1
+            E2E_HVGDB_PID=$HVGDB_PID timeout -k 5 90 "${driver[@]}" </dev/null 2>&1
         rc=$?
         [ $rc -eq 124 ] && fail "gdb session $phase timed out after 90s"
         [ $rc -ne 0 ] && fail "gdb session $phase exited with code $rc"

@@ -44,6 +44,7 @@ class FakeTarget final : public Target {
     Result<void> write_memory(std::uint64_t addr, std::span<const std::uint8_t> data) override;
     Result<void> insert_breakpoint(BreakpointType, std::uint64_t addr, std::uint64_t kind) override;
     Result<void> remove_breakpoint(BreakpointType, std::uint64_t addr, std::uint64_t kind) override;
+    std::size_t watchpoint_slots() const override { return watch_slots; }
     Result<void> resume(std::span<const ThreadAction> actions) override;
     void interrupt() override { ++interrupts; }
     Result<void> set_non_stop(bool on) override;
@@ -62,7 +63,9 @@ class FakeTarget final : public Target {
         if (!monitor_reply) return Target::monitor(command);
         return *monitor_reply;
     }
+    bool end_requested() const override { return monitor_ends_target; }
     std::string stop_notice(const StopEvent&) override { return notice; }
+    std::vector<MemoryRange> memory_map() const override { return memory_ranges; }
     std::string thread_description(ThreadId thread) const override {
         ++descriptions_asked;
         return thread == 1 ? "cpu" : "";
@@ -81,7 +84,10 @@ class FakeTarget final : public Target {
     std::optional<std::size_t> unreadable_register;  // read_register says unsupported
     bool memory_everywhere = false;                  // reads anywhere succeed in full (0xaa bytes)
     std::optional<Result<std::string>> monitor_reply;  // unset: no monitor commands
+    bool monitor_ends_target = false;                  // end_requested() (monitor quit)
     std::string notice;                                // stop_notice's text
+    std::vector<MemoryRange> memory_ranges;            // memory_map(): none unless set
+    std::size_t watch_slots = 0;                       // watchpoint_slots(): 0, unknown, unless set
     bool non_stop_supported = false;      // set_non_stop(true) succeeds; qSupported has QNonStop+
     std::optional<Error> non_stop_error;  // set_non_stop fails with this when set
 

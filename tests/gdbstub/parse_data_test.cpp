@@ -1,4 +1,4 @@
-// Register and memory packets: g G p P m M X.
+// Register and memory packets: g G p P m M X, and lldb's thread suffix on g G p P.
 #include <doctest/doctest.h>
 
 #include "parse_helpers.hpp"
@@ -8,8 +8,8 @@ using namespace hvgdb::gdbstub::testing;
 using Bytes = std::vector<std::uint8_t>;
 
 TEST_CASE("g and G") {
-    parsed_as<ReadRegisters>("g");
-    CHECK(unsupported("gx"));
+    CHECK_FALSE(parsed_as<ReadRegisters>("g").thread);
+    CHECK(malformed("gx"));
     CHECK(parsed_as<WriteRegisters>("G0011ff").data == Bytes{0x00, 0x11, 0xff});
     CHECK(malformed("G"));
     CHECK(malformed("G001"));   // odd digits
@@ -32,6 +32,41 @@ TEST_CASE("p and P") {
     CHECK(malformed("P10="));                 // no value
     CHECK(malformed("P10=001"));              // odd digits
     CHECK(malformed("P10:00"));               // wrong separator
+}
+
+TEST_CASE("lldb's thread suffix on g, G, p and P names the thread") {
+    using K = IdSpec::Kind;
+    const ThreadSpec two{std::nullopt, {K::one, 2}};
+    CHECK(parsed_as<ReadRegisters>("g;thread:0002;").thread == two);
+    auto write_all = parsed_as<WriteRegisters>("G0011;thread:2;");
+    CHECK(write_all.data == Bytes{0x00, 0x11});
+    CHECK(write_all.thread == two);
+    auto read = parsed_as<ReadRegister>("p1a;thread:0002;");
+    CHECK(read.regno == 0x1a);
+    CHECK(read.thread == two);
+    auto write = parsed_as<WriteRegister>("P1a=34120000;thread:0002;");
+    CHECK(write.regno == 0x1a);
+    CHECK(write.value == Bytes{0x34, 0x12, 0, 0});
+    CHECK(write.thread == two);
+    // The multiprocess form, and "all" (registers then stay with the current thread).
+    CHECK(parsed_as<ReadRegister>("p0;thread:p1.2;").thread ==
+          ThreadSpec{IdSpec{K::one, 1}, {K::one, 2}});
+    CHECK(parsed_as<ReadRegister>("p0;thread:-1;").thread == ThreadSpec{std::nullopt, {K::all, 0}});
+    CHECK_FALSE(parsed_as<ReadRegister>("p0").thread);
+
+    CHECK(malformed("g;thread:2"));             // no closing ';'
+    CHECK(malformed("g;thread:;"));             // no thread
+    CHECK(malformed("g;thread:zz;"));           // not a thread id
+    CHECK(malformed("g;thread:2;x"));           // text after the suffix
+    CHECK(malformed("g;thread:2;;"));           // ';' twice
+    CHECK(malformed("g;core:2;"));              // another suffix
+    CHECK(malformed("g2;thread:2;"));           // 'g' takes nothing else
+    CHECK(malformed("p;thread:2;"));            // no register number
+    CHECK(malformed("p1a;thread:100000000;"));  // past 32 bits
+    CHECK(malformed("P1a;thread:2;"));          // no '='
+    CHECK(malformed("P1a=;thread:2;"));         // no value
+    CHECK(malformed("G;thread:2;"));            // no data
+    CHECK(malformed("G001;thread:2;"));         // odd digits
 }
 
 TEST_CASE("m") {

@@ -69,7 +69,7 @@ TEST_CASE("qXfer:features:read") {
     CHECK(malformed("qXfer:features:read:target.xml:0;10"));                 // wrong separator
     CHECK(malformed("qXfer:features:read:target.xml:x,10"));                 // bad hex
     CHECK(malformed("qXfer:features:read:target.xml:10000000000000000,1"));  // overflow
-    CHECK(unsupported("qXfer:memory-map:read::0,ffb"));                      // another object
+    CHECK(unsupported("qXfer:libraries:read::0,ffb"));                       // another object
     CHECK(unsupported("qXfer:features:write:target.xml:0:ab"));
 }
 

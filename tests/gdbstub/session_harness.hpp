@@ -13,6 +13,11 @@
 
 namespace hvgdb::gdbstub::testing {
 
+// The expedited rbp, rsp and rip of a stop reply of the fake's threads, which all start with
+// the same values (FakeTarget::kRbp, kRsp, kRip).
+inline constexpr std::string_view kExpedited =
+    "06:f87f000000000000;07:f07f000000000000;10:0010000000000000;";
+
 struct Harness {
     explicit Harness(StopEvent initial = {}, std::vector<ThreadId> threads = {1, 2})
         : target(std::move(threads)),

@@ -66,3 +66,30 @@ TEST_CASE("qRcmd: malformed hex is a protocol error and nothing runs") {
     CHECK(h.packet("qRcmd,6") == frame("E01"));
     CHECK(h.target.monitor_commands.empty());
 }
+
+TEST_CASE("qRcmd: a command that ends the target replies, then the session ends as after vKill") {
+    Harness h;
+    h.no_acks();
+    h.target.monitor_reply = std::string("bye\n");
+    h.target.monitor_ends_target = true;
+    // "quit": the text, OK, and nothing more is read.
+    CHECK(h.packet("qRcmd,71756974") == frame("O6279650a") + frame("OK"));
+    CHECK(h.target.kills == 1);
+    CHECK(h.target.detaches == 0);
+    CHECK(h.session.finished());
+    CHECK(h.session.target_ended());
+    CHECK(h.packet("?").empty());
+    // A disconnect now detaches nothing.
+    h.session.on_disconnect();
+    CHECK(h.target.detaches == 0);
+}
+
+TEST_CASE("qRcmd: only a command that succeeds ends the session") {
+    Harness h;
+    h.no_acks();
+    h.target.monitor_reply = Result<std::string>(make_error(ErrorKind::invalid, "no"));
+    h.target.monitor_ends_target = true;
+    CHECK(h.packet("qRcmd,71756974") == frame("O6e6f0a") + frame("E02"));
+    CHECK(h.target.kills == 0);
+    CHECK_FALSE(h.session.finished());
+}

@@ -11,9 +11,6 @@ using namespace hvgdb::gdbstub::testing;
 
 namespace {
 
-constexpr std::string_view kExpedited =
-    "06:f87f000000000000;07:f07f000000000000;10:0010000000000000;";
-
 // A stop reply of the fake's threads, whose expedited registers all hold the same values.
 std::string stop_reply(std::string_view signal, std::string_view thread,
                        std::string_view tail = "") {

@@ -9,9 +9,6 @@ using namespace hvgdb::gdbstub::testing;
 
 namespace {
 
-constexpr std::string_view kExpedited =
-    "06:f87f000000000000;07:f07f000000000000;10:0010000000000000;";
-
 std::string t05(std::string_view thread, std::string_view tail = "") {
     return frame("T05thread:" + std::string(thread) + ";" + std::string(kExpedited) +
                  std::string(tail));

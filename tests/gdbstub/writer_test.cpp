@@ -23,6 +23,15 @@ TEST_CASE("register and memory data") {
     CHECK(encode_payload(MemoryReply{{0xde, 0xad, 0xbe, 0xef}}) == "deadbeef");
 }
 
+TEST_CASE("qMemoryRegionInfo replies: permissions only for memory") {
+    CHECK(encode_payload(MemoryRegionInfoReply{0xe0000, 0x20000, "rx"}) ==
+          "start:e0000;size:20000;permissions:rx;");
+    CHECK(encode_payload(MemoryRegionInfoReply{0, 0x100000000000000, "rwx"}) ==
+          "start:0;size:100000000000000;permissions:rwx;");
+    CHECK(encode_payload(MemoryRegionInfoReply{0x100000000000000, 0xfe00000000000000, ""}) ==
+          "start:100000000000000;size:fe00000000000000;");
+}
+
 TEST_CASE("stop replies") {
     StopReply stop;
     stop.signal = 5;
@@ -50,6 +59,80 @@ TEST_CASE("stop replies") {
     CHECK(encode_payload(ExitedReply{0}) == "W00");
     CHECK(encode_payload(ExitedReply{0x2a}) == "W2a");
     CHECK(encode_payload(TerminatedReply{9}) == "X09");
+}
+
+TEST_CASE("lldb's QListThreadsInStopReply: threads and their pcs after the registers") {
+    StopReply stop{.signal = 5,
+                   .thread = 2,
+                   .registers = {{8, {0x9f, 0x02, 0x10, 0x00}}},
+                   .cause = StopCause::swbreak,
+                   .data_address = 0,
+                   .threads = {1, 2, 0x1a},
+                   .thread_pcs = {0x1002f2, 0x10029f, 0}};
+    CHECK(encode_payload(stop) ==
+          "T05thread:02;08:9f021000;threads:01,02,1a;thread-pcs:1002f2,10029f,0;swbreak:;");
+    stop.thread_pcs.clear();  // a thread runs: the threads without their pcs
+    stop.cause = StopCause::none;
+    CHECK(encode_payload(stop) == "T05thread:02;08:9f021000;threads:01,02,1a;");
+}
+
+TEST_CASE("error replies carry their text in hex once lldb asked for it") {
+    CHECK(encode_payload(ErrorReply{0x0e, "no memory at 0x0"}) ==
+          "E0e;6e6f206d656d6f727920617420307830");
+    CHECK(encode_payload(ErrorReply{0x01, ""}) == "E01");
+}
+
+TEST_CASE("lldb's qHostInfo, qProcessInfo, qGDBServerVersion, qWatchpointSupportInfo") {
+    // "x86_64-unknown-none" in hex.
+    CHECK(encode_payload(HostInfoReply{.pid = std::nullopt,
+                                       .triple = "x86_64-unknown-none",
+                                       .pointer_size = 8,
+                                       .watch_stops_after = true}) ==
+          "triple:7838365f36342d756e6b6e6f776e2d6e6f6e65;endian:little;ptrsize:8;"
+          "watchpoint_exceptions_received:after;");
+    CHECK(encode_payload(HostInfoReply{.pid = 0x1a,
+                                       .triple = "i386-unknown-none-code16",
+                                       .pointer_size = 4,
+                                       .watch_stops_after = false}) ==
+          "pid:1a;triple:693338362d756e6b6e6f776e2d6e6f6e652d636f64653136;endian:little;"
+          "ptrsize:4;");
+    CHECK(encode_payload(ServerVersionReply{"hvgdb", "0.1.0"}) == "name:hvgdb;version:0.1.0;");
+    CHECK(encode_payload(WatchpointSupportReply{1024}) == "num:1024;");
+}
+
+TEST_CASE("lldb's jThreadsInfo: JSON with decimal numbers and hex register bytes") {
+    ThreadsInfoReply info{{
+        {.tid = 1,
+         .signal = 5,
+         .reason = LldbStopReason::breakpoint,
+         .watch_address = 0,
+         .name = "vCPU 0, 32-bit protected mode",
+         .registers = {{4, {0x14, 0x50, 0x10, 0x00}}, {16, {0x9f, 0x02, 0x10, 0x00}}}},
+        {.tid = 2, .signal = 0, .reason = LldbStopReason::none, .watch_address = 0},
+    }};
+    CHECK(encode_payload(info) ==
+          R"([{"tid":1,"signal":5,"reason":"breakpoint","name":"vCPU 0, 32-bit protected mode",)"
+          R"("registers":{"4":"14501000","16":"9f021000"}},{"tid":2,"registers":{}}])");
+
+    ThreadsInfoReply reasons{{
+        {.tid = 0x1a, .signal = 5, .reason = LldbStopReason::trace, .watch_address = 0},
+        {.tid = 3, .signal = 5, .reason = LldbStopReason::watchpoint, .watch_address = 0x101040},
+        {.tid = 4, .signal = 11, .reason = LldbStopReason::none, .watch_address = 0},
+    }};
+    CHECK(encode_payload(reasons) ==
+          R"([{"tid":26,"signal":5,"reason":"trace","registers":{}},)"
+          R"({"tid":3,"signal":5,"reason":"watchpoint","description":"1052736","registers":{}},)"
+          R"({"tid":4,"signal":11,"registers":{}}])");
+
+    // Names are JSON strings: quotes, backslashes and control characters escaped.
+    ThreadsInfoReply quoted{{{.tid = 1, .name = "a\"b\\c\n"}}};
+    CHECK(encode_payload(quoted) == R"([{"tid":1,"name":"a\"b\\c\u000a","registers":{}}])");
+    CHECK(encode_payload(ThreadsInfoReply{}) == "[]");
+
+    // On the wire every '}' is escaped as "}]" (lldb's JSON packets use the binary escapes).
+    std::string out;
+    append_frame(out, encode_payload(ThreadsInfoReply{{{.tid = 1}}}));
+    CHECK(out == R"($[{"tid":1,"registers":{}]}]]#d4)");
 }
 
 TEST_CASE("capability and thread lists") {

@@ -135,3 +135,60 @@ TEST_CASE("the number of software breakpoints is bounded") {
     CHECK_FALSE(bps.contains_linear(5));
     CHECK(ram[5] == 0x90);
 }
+
+TEST_CASE("memory rewritten under breakpoints: the new bytes become the originals") {
+    std::vector<std::uint8_t> ram(0x40, 0x11);
+    PhysicalMemory memory(ram);
+    SwBreakpoints bps(memory, SwBreakpointMechanism::int3);
+    REQUIRE(bps.insert(0x10, 0x10));
+    REQUIRE(bps.insert(0x20, 0x20));
+    const std::uint8_t guest[] = {0x22};
+    REQUIRE(bps.write(0x20, guest));  // the guest's own change to the second byte
+
+    // The rewrite sees the originals, not the patches, and writes some bytes anew.
+    std::vector<std::uint8_t> seen;
+    auto r = bps.rewrite([&]() -> hvgdb::Result<void> {
+        seen.assign(ram.begin(), ram.end());
+        std::fill(ram.begin(), ram.end(), 0);
+        ram[0x10] = 0x55;  // the image's byte under the first breakpoint; 0x20 stays 0
+        return {};
+    });
+    REQUIRE(r);
+    CHECK(seen[0x10] == 0x11);
+    CHECK(seen[0x20] == 0x22);
+    CHECK(ram[0x10] == 0xcc);  // patched again
+    CHECK(ram[0x20] == 0xcc);
+    std::vector<std::uint8_t> out(0x40);
+    REQUIRE(bps.read(0, out));
+    CHECK(out[0x10] == 0x55);
+    CHECK(out[0x20] == 0x00);
+    CHECK(bps.contains_linear(0x10));
+    // Removing restores the new bytes, never an old one or the opcode.
+    REQUIRE(bps.remove(0x10, 0x10));
+    REQUIRE(bps.remove(0x20, 0x20));
+    CHECK(ram[0x10] == 0x55);
+    CHECK(ram[0x20] == 0x00);
+
+    // A rewrite that fails still leaves the breakpoints patched over what memory holds.
+    REQUIRE(bps.insert(0x8, 0x8));
+    r = bps.rewrite(
+        [] { return hvgdb::Result<void>(hvgdb::make_error(hvgdb::ErrorKind::target, "no")); });
+    CHECK_FALSE(r);
+    CHECK(ram[0x8] == 0xcc);
+    REQUIRE(bps.read(0x8, std::span(out).first(1)));
+    CHECK(out[0] == 0x00);
+}
+
+TEST_CASE("a removed breakpoint's trap is the guest's own after memory is rewritten") {
+    std::vector<std::uint8_t> ram(0x40, 0x90);
+    PhysicalMemory memory(ram);
+    SwBreakpoints bps(memory, SwBreakpointMechanism::int3);
+    REQUIRE(bps.insert(0x10, 0x10));
+    REQUIRE(bps.remove(0x10, 0x10));
+    CHECK(bps.classify(0x10, 0x10) == SwBreakpoints::Trap::removed);
+    REQUIRE(bps.rewrite([&]() -> hvgdb::Result<void> {
+        ram[0x10] = 0xcc;  // the new image has an int3 of its own there
+        return {};
+    }));
+    CHECK(bps.classify(0x10, 0x10) == SwBreakpoints::Trap::guest);
+}

@@ -42,3 +42,44 @@ TEST_CASE("string I/O repeats accesses and stops at an exit") {
     bus->read_string(0x3fd, 1, in);
     CHECK(in[3] == 0x60);
 }
+
+TEST_CASE("the devices as the debugger sees them, and their reset") {
+    auto bus = make_pc_port_bus([](std::string_view) {});
+    bus->write(0x3fb, 1, 0x83);  // DLAB, 8 data bits
+    bus->write(0x3f8, 1, 0x0c);  // divisor 12: 9600 baud
+    bus->write(0x3fb, 1, 0x03);
+    bus->write(0x3f9, 1, 0x01);  // IER
+    bus->write(0x3ff, 1, 0x5a);  // scratch
+    auto devices = bus->devices();
+    REQUIRE(devices.size() == 3);
+    CHECK(devices[0].first == 0xe9);
+    CHECK(devices[0].count == 1);
+    CHECK(devices[0].registers.empty());
+    CHECK(devices[1].first == 0xf4);
+    CHECK(devices[2].first == 0x3f8);
+    CHECK(devices[2].count == 8);
+    CHECK(devices[2].name == "COM1, 16550 UART");
+    auto value = [&](std::string_view name) {
+        const auto now = bus->devices();
+        for (const auto& r : now[2].registers)
+            if (r.name == name) return std::optional<std::uint32_t>(r.value);
+        return std::optional<std::uint32_t>();
+    };
+    CHECK(value("IER") == 0x01u);
+    CHECK(value("LCR") == 0x03u);
+    CHECK(value("DLL") == 0x0cu);
+    CHECK(value("DLM") == 0x00u);
+    CHECK(value("SCR") == 0x5au);
+    CHECK(value("LSR") == 0x60u);
+    CHECK(value("IIR") == 0x01u);
+    CHECK_FALSE(value("THR"));
+    // Looking changes nothing the guest reads.
+    CHECK(bus->read(0x3ff, 1) == 0x5a);
+
+    bus->reset();
+    CHECK(value("IER") == 0u);
+    CHECK(value("LCR") == 0u);
+    CHECK(value("DLL") == 1u);
+    CHECK(value("SCR") == 0u);
+    CHECK(bus->read(0x3fb, 1) == 0);
+}

@@ -260,3 +260,39 @@ TEST_CASE("fixed interrupts: request, priority, acknowledge, EOI") {
     write32(apic, 0xb0, 0);  // an EOI with nothing in service changes nothing
     CHECK(read32(apic, 0xa0) == 0x3f);
 }
+
+TEST_CASE("the registers and vectors a debugger is shown") {
+    Lapic apic(3, reset_apic_base(false));
+    auto value = [&](std::string_view name) {
+        for (const auto& r : apic.registers())
+            if (r.name == name) return std::optional<std::uint32_t>(r.value);
+        return std::optional<std::uint32_t>();
+    };
+    const auto registers = apic.registers();
+    REQUIRE(registers.size() == 19);
+    CHECK(registers[0].name == "ID");
+    CHECK(registers[0].offset == 0x20);
+    CHECK(value("ID") == 0x03000000u);
+    CHECK(value("version") == 0x00050014u);
+    CHECK(value("SVR") == 0xffu);
+    CHECK(value("LVT timer") == 0x10000u);  // masked after reset
+    CHECK(value("DFR") == 0xffffffffu);
+    CHECK(apic.requested().empty());
+    CHECK(apic.in_service().empty());
+
+    write32(apic, 0xf0, 0x1ff);  // software-enabled
+    write32(apic, 0x80, 0x20);   // TPR
+    write32(apic, 0x310, 0x01000000);
+    write32(apic, 0x300, 0x000c4031);
+    CHECK(value("SVR") == 0x1ffu);
+    CHECK(value("TPR") == 0x20u);
+    CHECK(value("ICR high") == 0x01000000u);
+    CHECK(value("ICR low") == 0x000c4031u);
+    REQUIRE(apic.request(0x41));
+    REQUIRE(apic.request(0x80));
+    REQUIRE(apic.request(0xff));
+    apic.acknowledge(0xff);
+    CHECK(apic.requested() == std::vector<std::uint8_t>{0x41, 0x80});
+    CHECK(apic.in_service() == std::vector<std::uint8_t>{0xff});
+    CHECK(value("PPR") == 0xf0u);
+}

@@ -465,3 +465,108 @@ TEST_CASE("garbage paging structures never crash the walk and give consistent an
     CHECK(translated > 1000);
     CHECK(faulted > 1000);
 }
+
+TEST_CASE("walk: every entry read, with its flags and where it leads, then the translation") {
+    Memory m;
+    const std::uint64_t linear = 0xffffffff80201234;
+    LongTables t(m, linear);
+    const std::uint64_t pte = t.pt + idx(linear, 12) * 8;
+    m.put(pte, 0x7000 | P | RW | 0x20 | 0x40 | 0x100 | XD);  // A, D, G, XD
+    auto w = walk(long_control(t.root), linear, m.reader());
+    CHECK(w.mode == PagingMode::level4);
+    REQUIRE(w.result);
+    CHECK(w.result->physical == 0x7234);
+    CHECK_FALSE(w.result->executable);
+    REQUIRE(w.levels.size() == 4);
+    CHECK(w.levels[0].table == "PML4");
+    CHECK(w.levels[0].index == 511);
+    CHECK(w.levels[0].entry_address == t.root + 511 * 8);
+    CHECK(w.levels[0].entry == (t.pdpt | P | RW | US));
+    CHECK(w.levels[0].flags == "[ P RW US ]");
+    CHECK(w.levels[0].next == t.pdpt);
+    CHECK(w.levels[0].page_size == 0);
+    CHECK(w.levels[1].table == "page-directory-pointer table");
+    CHECK(w.levels[1].index == 510);
+    CHECK(w.levels[2].table == "page directory");
+    CHECK(w.levels[2].next == t.pt);
+    CHECK(w.levels[3].table == "page table");
+    CHECK(w.levels[3].index == 1);
+    CHECK(w.levels[3].entry_address == pte);
+    CHECK(w.levels[3].flags == "[ P RW A D G XD ]");
+    CHECK(w.levels[3].page_size == KiB4);
+    CHECK(w.levels[3].next == 0x7000);
+    // The same answer as translate().
+    CHECK(w.result->physical == ok(long_control(t.root), linear, m).physical);
+}
+
+TEST_CASE("walk: large pages say PS, 4 KiB entries name bit 7 PAT, D and G only on pages") {
+    Memory m;
+    const std::uint64_t linear = 0x40200000;
+    LongTables t(m, linear);
+    // A directory entry with D and G set that points to a table: they are ignored there.
+    m.put(t.pd + idx(linear, 21) * 8, t.pt | P | RW | 0x40 | 0x100);
+    m.put(t.pt, 0x9000 | P | 0x80);  // bit 7 of a page-table entry: PAT
+    auto w = walk(long_control(t.root), linear, m.reader());
+    REQUIRE(w.levels.size() == 4);
+    CHECK(w.levels[2].flags == "[ P RW ]");
+    CHECK(w.levels[3].flags == "[ P PAT ]");
+    // A 2 MiB page: PS, and PAT is bit 12.
+    m.put(t.pd + idx(linear, 21) * 8, 0x400000 | P | PS | 0x1000 | 0x100);
+    w = walk(long_control(t.root), linear, m.reader());
+    REQUIRE(w.levels.size() == 3);
+    CHECK(w.levels[2].flags == "[ P PS G PAT ]");
+    CHECK(w.levels[2].page_size == MiB2);
+    CHECK(w.levels[2].next == 0x400000);
+    // PAE page-directory-pointer entries have no R/W or U/S bits to name.
+    Memory pae;
+    const std::uint64_t pdpt = 0x1000, pd = 0x2000;
+    pae.put(pdpt, pd | P | 0x8);  // PWT
+    pae.put(pd, 0x600000 | P | RW | PS);
+    auto p = walk(pae_control(pdpt), 0x1000, pae.reader());
+    REQUIRE(p.levels.size() == 2);
+    CHECK(p.levels[0].flags == "[ P PWT ]");
+    CHECK(p.levels[0].entry_bytes == 8);
+    CHECK(p.levels[1].flags == "[ P RW PS ]");
+}
+
+TEST_CASE("walk: where a walk stops, and paging off") {
+    Memory m;
+    const std::uint64_t linear = 0x1000;
+    LongTables t(m, linear);
+    // Not present at the page table: four levels, the last one's entry 0.
+    auto w = walk(long_control(t.root), linear, m.reader());
+    REQUIRE_FALSE(w.result);
+    CHECK(w.result.error().fault == TranslationFault::not_present);
+    REQUIRE(w.levels.size() == 4);
+    CHECK(w.levels[3].entry == 0);
+    CHECK(w.levels[3].flags == "[ ]");
+    CHECK(w.levels[3].next == 0);
+    // A directory entry pointing outside memory: the walk reads up to the table it cannot.
+    m.put(t.pd + idx(linear, 21) * 8, 0x40000000 | P | RW);
+    w = walk(long_control(t.root), linear, m.reader());
+    REQUIRE_FALSE(w.result);
+    CHECK(w.result.error().fault == TranslationFault::table_outside_memory);
+    REQUIRE(w.levels.size() == 4);
+    CHECK(w.levels[2].next == 0x40000000);
+    CHECK(w.levels[3].entry_address == 0x40000000 + idx(linear, 12) * 8);
+    // 32-bit paging: 4-byte entries.
+    Memory b;
+    b.put(0x1000, 0x2000 | P | RW | US, 4);
+    b.put(0x2000 + 5 * 4, 0x3000 | P, 4);
+    auto w32 = walk(bits32_control(0x1000), 0x5123, b.reader());
+    REQUIRE(w32.result);
+    CHECK(w32.result->physical == 0x3123);
+    REQUIRE(w32.levels.size() == 2);
+    CHECK(w32.levels[0].entry_bytes == 4);
+    CHECK(w32.levels[1].index == 5);
+    // Non-canonical: nothing read.
+    w = walk(long_control(t.root), 0x0000800000000000, m.reader());
+    CHECK(w.levels.empty());
+    CHECK(w.result.error().fault == TranslationFault::non_canonical);
+    // Paging off: no levels, the identity.
+    w = walk({0x11, 0, 0, 0}, 0x1234, m.reader());
+    CHECK(w.mode == PagingMode::off);
+    CHECK(w.levels.empty());
+    REQUIRE(w.result);
+    CHECK(w.result->physical == 0x1234);
+}

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <string_view>
+#include <utility>
 
 namespace hvgdb::vcpu::x86 {
 
@@ -38,27 +40,34 @@ struct StoredRegister {
     std::uint32_t reset;
     std::uint32_t writable;
     bool lvt;  // a local vector table entry: masked while the APIC is software-disabled
+    std::string_view name;  // for the debugger (table 10-1's names, shortened)
 };
 
 // Writable bits: LVT entries after SDM vol. 3A, figure 10-8 (vector 7:0, delivery mode 10:8,
 // pin polarity 13, trigger mode 15, mask 16, timer mode 18:17); ICR figure 10-12.
 constexpr StoredRegister stored_registers[] = {
-    {reg_tpr, 0, 0xff, false},
-    {reg_ldr, 0, 0xff000000, false},
-    {reg_dfr, 0xffffffff, 0xf0000000, false},
-    {reg_svr, 0xff, 0x3ff, false},        // spurious vector, software enable, focus check
-    {0x2f0, lvt_mask, 0x000107ff, true},  // LVT CMCI
-    {reg_icr_low, 0, 0x000ccfff, false},
-    {reg_icr_high, 0, 0xff000000, false},
-    {0x320, lvt_mask, 0x000700ff, true},  // LVT timer
-    {0x330, lvt_mask, 0x000107ff, true},  // LVT thermal sensor
-    {0x340, lvt_mask, 0x000107ff, true},  // LVT performance monitoring counters
-    {0x350, lvt_mask, 0x0001a7ff, true},  // LVT LINT0
-    {0x360, lvt_mask, 0x0001a7ff, true},  // LVT LINT1
-    {0x370, lvt_mask, 0x000100ff, true},  // LVT error
-    {0x380, 0, 0xffffffff, false},        // timer initial count
-    {0x3e0, 0, 0x0000000b, false},        // timer divide configuration: bits 0, 1 and 3
+    {reg_tpr, 0, 0xff, false, "TPR"},
+    {reg_ldr, 0, 0xff000000, false, "LDR"},
+    {reg_dfr, 0xffffffff, 0xf0000000, false, "DFR"},
+    // Spurious vector, software enable, focus check.
+    {reg_svr, 0xff, 0x3ff, false, "SVR"},
+    {0x2f0, lvt_mask, 0x000107ff, true, "LVT CMCI"},
+    {reg_icr_low, 0, 0x000ccfff, false, "ICR low"},
+    {reg_icr_high, 0, 0xff000000, false, "ICR high"},
+    {0x320, lvt_mask, 0x000700ff, true, "LVT timer"},
+    {0x330, lvt_mask, 0x000107ff, true, "LVT thermal"},  // thermal sensor
+    {0x340, lvt_mask, 0x000107ff, true, "LVT PMC"},      // performance monitoring counters
+    {0x350, lvt_mask, 0x0001a7ff, true, "LVT LINT0"},
+    {0x360, lvt_mask, 0x0001a7ff, true, "LVT LINT1"},
+    {0x370, lvt_mask, 0x000100ff, true, "LVT error"},
+    {0x380, 0, 0xffffffff, false, "timer initial count"},
+    // Bits 0, 1 and 3.
+    {0x3e0, 0, 0x0000000b, false, "timer divide"},
 };
+
+// The registers computed rather than stored, ahead of the stored ones in a listing.
+constexpr std::pair<std::string_view, std::uint32_t> computed_registers[] = {
+    {"ID", reg_id}, {"version", reg_version}, {"APR", reg_apr}, {"PPR", reg_ppr}};
 
 const StoredRegister* stored_register(std::uint32_t offset) {
     for (const auto& r : stored_registers)
@@ -244,6 +253,22 @@ std::uint8_t Lapic::arbitration_priority() const {
     if (priority_class(tpr) >= priority_class(irrv) && priority_class(tpr) > priority_class(isrv))
         return static_cast<std::uint8_t>(tpr);
     return static_cast<std::uint8_t>(std::max(tpr & isrv & 0xf0, irrv & 0xf0));
+}
+
+std::vector<LapicRegister> Lapic::registers() const {
+    std::vector<LapicRegister> out;
+    for (const auto& [name, offset] : computed_registers)
+        out.push_back({name, offset, read_register(offset)});
+    for (const auto& r : stored_registers)
+        out.push_back({r.name, r.offset, read_register(r.offset)});
+    return out;
+}
+
+std::vector<std::uint8_t> Lapic::vectors(const Bits& bits) {
+    std::vector<std::uint8_t> out;
+    for (unsigned v = 0; v < 256; ++v)
+        if (bits[v / 32] & (1u << (v % 32))) out.push_back(static_cast<std::uint8_t>(v));
+    return out;
 }
 
 std::optional<unsigned> Lapic::highest(const Bits& bits) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 namespace hvgdb::vcpu::x86 {
@@ -76,6 +77,13 @@ struct ApicAddress {
 std::vector<unsigned> ipi_destinations(const Ipi&, unsigned sender,
                                        std::span<const ApicAddress> apics);
 
+// A register by name, for the debugger: its offset in the page and what a guest read returns.
+struct LapicRegister {
+    std::string_view name;
+    std::uint32_t offset;
+    std::uint32_t value;
+};
+
 // One local APIC's registers.  Accesses are aligned 32-bit reads and writes at the 16-byte
 // register offsets; any other width or offset reads 0 and writes nothing.  Registers not
 // listed in lapic.cpp read 0.
@@ -120,9 +128,17 @@ class Lapic {
     std::uint8_t processor_priority() const;    // PPR
     std::uint8_t arbitration_priority() const;  // APR
 
+    // For the debugger: ID, version, APR, PPR and every stored register (TPR, LDR, DFR, SVR,
+    // ICR, the LVT entries, the timer's), in that order; and the vectors requested (IRR) and
+    // in service (ISR), lowest first.
+    std::vector<LapicRegister> registers() const;
+    std::vector<std::uint8_t> requested() const { return vectors(irr_); }
+    std::vector<std::uint8_t> in_service() const { return vectors(isr_); }
+
   private:
     using Bits = std::array<std::uint32_t, 8>;  // 256 vectors
     static std::optional<unsigned> highest(const Bits&);
+    static std::vector<std::uint8_t> vectors(const Bits&);
 
     std::uint8_t id_;
     std::uint64_t base_;

@@ -159,10 +159,58 @@ std::string describe(std::uint64_t linear, const TranslationError& e) {
     return fmt::format("{:#x} is not mapped", linear);
 }
 
-std::expected<Translation, TranslationError> translate(const PagingControl& control,
-                                                       std::uint64_t linear,
-                                                       const PhysicalReader& read_physical,
-                                                       std::optional<std::uint64_t> root) {
+namespace {
+
+// Entry bits by name (SDM vol. 3A, tables 4-4 to 4-20).  Bit 7 is PS in an entry that can map
+// a page and PAT in a page-table entry; D and G are ignored in an entry that points to a
+// table; PAT of a large page is bit 12.
+struct EntryBit {
+    unsigned bit;
+    std::string_view name;
+    enum class Where { any, table_level, page_table, page, large_page } where;
+};
+constexpr EntryBit entry_bits[] = {
+    {0, "P", EntryBit::Where::any},           {1, "RW", EntryBit::Where::any},
+    {2, "US", EntryBit::Where::any},          {3, "PWT", EntryBit::Where::any},
+    {4, "PCD", EntryBit::Where::any},         {5, "A", EntryBit::Where::any},
+    {6, "D", EntryBit::Where::page},          {7, "PS", EntryBit::Where::table_level},
+    {7, "PAT", EntryBit::Where::page_table},  {8, "G", EntryBit::Where::page},
+    {12, "PAT", EntryBit::Where::large_page}, {63, "XD", EntryBit::Where::any},
+};
+
+std::string entry_flags(const Level& level, std::uint64_t entry, bool maps_page, bool large,
+                        bool last) {
+    std::string out = "[";
+    for (const EntryBit& b : entry_bits) {
+        if (!(entry & bit(b.bit)) || (!large && (level.reserved & bit(b.bit)))) continue;
+        bool applies = true;
+        switch (b.where) {
+            case EntryBit::Where::any:
+                break;
+            case EntryBit::Where::table_level:
+                applies = level.maps_pages;
+                break;
+            case EntryBit::Where::page_table:
+                applies = last;
+                break;
+            case EntryBit::Where::page:
+                applies = maps_page;
+                break;
+            case EntryBit::Where::large_page:
+                applies = large;
+                break;
+        }
+        if (applies) out += " " + std::string(b.name);
+    }
+    return out + " ]";
+}
+
+// The walk of translate() and walk(): `levels`, when given, receives each entry read.
+std::expected<Translation, TranslationError> walk_tables(const PagingControl& control,
+                                                         std::uint64_t linear,
+                                                         const PhysicalReader& read_physical,
+                                                         std::optional<std::uint64_t> root,
+                                                         std::vector<WalkLevel>* levels) {
     const PagingMode pm = paging_mode(control);
     if (pm == PagingMode::off) return identity_translation(linear);
     const Mode& mode = mode_info(pm);
@@ -184,9 +232,16 @@ std::expected<Translation, TranslationError> translate(const PagingControl& cont
     std::uint64_t table = root.value_or(control.cr3) & mode.root_mask & bits(0, maxphys - 1);
     for (unsigned depth = 0; depth < mode.levels.size(); ++depth) {
         const Level& level = mode.levels[depth];
+        const bool last = depth + 1 == mode.levels.size();
         const std::uint64_t index = (linear >> level.shift) & (bit(level.index_bits) - 1);
         const std::uint64_t at = table + index * mode.entry_bytes;
         TranslationError error{TranslationFault::table_outside_memory, depth, level.table, at};
+        WalkLevel* seen = nullptr;
+        if (levels) {
+            levels->push_back(
+                {level.table, static_cast<unsigned>(index), at, 0, mode.entry_bytes, 0, 0, {}});
+            seen = &levels->back();
+        }
 
         std::array<std::uint8_t, 8> raw{};
         if (!read_physical(at, std::span(raw).first(mode.entry_bytes)))
@@ -195,11 +250,15 @@ std::expected<Translation, TranslationError> translate(const PagingControl& cont
         std::memcpy(&entry, raw.data(), raw.size());  // x86 and host: little-endian
         error.entry = entry;
 
+        const bool large = level.maps_pages && large_pages && (entry & entry_page_size);
+        if (seen) {
+            seen->entry = entry;
+            seen->flags = entry_flags(level, entry, large || last, large, last);
+        }
         if (!(entry & entry_present)) {
             error.fault = TranslationFault::not_present;
             return std::unexpected(error);
         }
-        const bool large = level.maps_pages && large_pages && (entry & entry_page_size);
         std::uint64_t reserved =
             reserved_everywhere | (large ? level.reserved_large : level.reserved);
         if (large && pm == PagingMode::bits32) reserved |= bits(13 + pse36_high_bits(maxphys), 21);
@@ -212,7 +271,7 @@ std::expected<Translation, TranslationError> translate(const PagingControl& cont
         t.user = t.user && ((entry | level.reserved) & entry_user);
         if (nxe && (entry & entry_execute_disable)) t.executable = false;
 
-        if (large || depth + 1 == mode.levels.size()) {
+        if (large || last) {
             t.page_size = bit(level.shift);
             const std::uint64_t offset = linear & (t.page_size - 1);
             std::uint64_t frame = 0;
@@ -222,11 +281,33 @@ std::expected<Translation, TranslationError> translate(const PagingControl& cont
                 frame = entry & address_mask & ~(t.page_size - 1);
             t.physical = frame + offset;
             t.bytes_left = t.page_size - offset;
+            if (seen) {
+                seen->page_size = t.page_size;
+                seen->next = frame;
+            }
             return t;
         }
         table = pm == PagingMode::bits32 ? entry & bits(12, 31) : entry & address_mask;
+        if (seen) seen->next = table;
     }
     return std::unexpected(TranslationError{});  // not reached: the last level maps a page
+}
+
+}  // namespace
+
+std::expected<Translation, TranslationError> translate(const PagingControl& control,
+                                                       std::uint64_t linear,
+                                                       const PhysicalReader& read_physical,
+                                                       std::optional<std::uint64_t> root) {
+    return walk_tables(control, linear, read_physical, root, nullptr);
+}
+
+PageWalk walk(const PagingControl& control, std::uint64_t linear,
+              const PhysicalReader& read_physical, std::optional<std::uint64_t> root) {
+    PageWalk w;
+    w.mode = paging_mode(control);
+    w.result = walk_tables(control, linear, read_physical, root, &w.levels);
+    return w;
 }
 
 }  // namespace hvgdb::vcpu::x86

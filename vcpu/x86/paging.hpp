@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "vcpu/x86/state.hpp"
 
@@ -78,5 +79,30 @@ using PhysicalReader = std::function<bool(std::uint64_t gpa, std::span<std::uint
 std::expected<Translation, TranslationError> translate(
     const PagingControl&, std::uint64_t linear, const PhysicalReader& read_physical,
     std::optional<std::uint64_t> root = std::nullopt);
+
+// One paging-structure entry a walk read.
+struct WalkLevel {
+    std::string_view table;           // the SDM's name for the table
+    unsigned index = 0;               // the entry's index in it
+    std::uint64_t entry_address = 0;  // guest-physical
+    std::uint64_t entry = 0;          // its value
+    unsigned entry_bytes = 8;         // 4 with 32-bit paging
+    // A present, valid entry: the page it maps (page_size > 0, at `next`) or the next table
+    // (at `next`).  Both 0 for an entry the walk stops at (not present, reserved bits).
+    std::uint64_t page_size = 0;
+    std::uint64_t next = 0;
+    // The entry's flags by the SDM's names, the set ones: "[ P RW US A PS ]" (bit 7 is PS
+    // where it can map a page, PAT in a page-table entry; D and G only where it maps one).
+    std::string flags;
+};
+
+// translate() with the entries it read: what a person debugging page tables wants to see.
+struct PageWalk {
+    PagingMode mode = PagingMode::off;
+    std::vector<WalkLevel> levels;  // the root's table first; none with paging off
+    std::expected<Translation, TranslationError> result;
+};
+PageWalk walk(const PagingControl&, std::uint64_t linear, const PhysicalReader& read_physical,
+              std::optional<std::uint64_t> root = std::nullopt);
 
 }  // namespace hvgdb::vcpu::x86

@@ -94,7 +94,10 @@ Result<std::string> MachineTarget::monitor_xp(std::span<const std::string_view> 
 }
 
 std::string MachineTarget::monitor_devices() const {
-    std::string out = port_devices_report(machine_.devices());
+    auto devices = machine_.devices();
+    std::string out = devices ? port_devices_report(*devices)
+                              : "port devices: not available, a vCPU is blocked writing to the "
+                                "guest console (is its reader reading?)\n";
     out += memory_regions_report(machine_.memory_map());
     for (unsigned id = 0; id < machine_.vcpu_count(); ++id) {
         out += fmt::format("vCPU {} (thread {}), {}:\n", id, id + 1, run_state(id));

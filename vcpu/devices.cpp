@@ -52,8 +52,9 @@ PortEffect PortBus::write_string(std::uint16_t port, unsigned size,
     return effect;
 }
 
-std::vector<PortDeviceState> PortBus::devices() const {
-    std::lock_guard lock(mutex_);
+std::optional<std::vector<PortDeviceState>> PortBus::devices(std::chrono::milliseconds wait) const {
+    std::unique_lock lock(mutex_, wait);
+    if (!lock) return std::nullopt;
     std::vector<PortDeviceState> out;
     for (const auto& r : ranges_)
         out.push_back({r.first, r.count, r.device->name(), r.device->registers()});

@@ -2,6 +2,7 @@
 // the 0xe9 debug console and the isa-debug-exit compatible exit port.  Depends on std only.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -59,8 +60,11 @@ class PortBus {
     void read_string(std::uint16_t port, unsigned size, std::span<std::uint8_t> data);
     PortEffect write_string(std::uint16_t port, unsigned size, std::span<const std::uint8_t> data);
 
-    // Every device in port order, and every device reset.
-    std::vector<PortDeviceState> devices() const;
+    // Every device in port order, for the debugger; nullopt when a vCPU holds the bus longer
+    // than `wait`, e.g. blocked writing to a console whose reader does not read.
+    std::optional<std::vector<PortDeviceState>> devices(
+        std::chrono::milliseconds wait = std::chrono::milliseconds(200)) const;
+    // Every device reset.
     void reset();
 
   private:
@@ -70,7 +74,7 @@ class PortBus {
     };
     const Range* find(std::uint16_t port) const;
     std::vector<Range> ranges_;
-    mutable std::mutex mutex_;  // vCPU threads share the bus
+    mutable std::timed_mutex mutex_;  // vCPU threads share the bus
 };
 
 // A console sink shared by several devices, serialized.

@@ -296,7 +296,10 @@ Result<void> Machine::reset(const std::function<Result<void>()>& reload) {
             v->nmi_pending = false;
             v->interrupts_changed = true;
         }
-        if (auto r = m.write_snapshot(v->id, state); !r) return r;
+        // Every vCPU is reset even when one write fails, so none is left half reset; the
+        // first error is the one reported.
+        auto written = m.write_snapshot(v->id, state);
+        if (!written && memory) memory = std::unexpected(written.error());
         std::lock_guard lock(m.mutex);
         v->waiting_for_sipi = v->reset_waits_for_sipi;
     }
@@ -308,7 +311,7 @@ x86::Lapic Machine::lapic(unsigned id) const {
     return impl_->vcpus.at(id)->lapic;
 }
 
-std::vector<PortDeviceState> Machine::devices() const {
+std::optional<std::vector<PortDeviceState>> Machine::devices() const {
     return impl_->ports->devices();
 }
 

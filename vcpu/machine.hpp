@@ -210,7 +210,7 @@ class Machine {
     // For the debugger: vCPU `id`'s xAPIC (IA32_APIC_BASE as of its last stop), and the
     // devices on the port bus.  At any time.
     x86::Lapic lapic(unsigned id) const;
-    std::vector<PortDeviceState> devices() const;
+    std::optional<std::vector<PortDeviceState>> devices() const;
 
     // Ends the vCPU threads.
     void shutdown();

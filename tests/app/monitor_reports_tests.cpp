@@ -197,7 +197,7 @@ TEST_CASE("hex dumps: 16 bytes a line, addresses, printable characters") {
 TEST_CASE("devices, memory regions and an xAPIC") {
     auto bus = vcpu::make_pc_port_bus([](std::string_view) {});
     bus->write(0x3fb, 1, 0x03);
-    const std::string d = port_devices_report(bus->devices());
+    const std::string d = port_devices_report(*bus->devices());
     CAPTURE(d);
     CHECK(d.starts_with("port devices:\n  0x00e9        debug console"));
     CHECK(d.find("  0x00f4        exit port") != std::string::npos);

@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "vcpu/devices.hpp"
 
@@ -50,7 +53,9 @@ TEST_CASE("the devices as the debugger sees them, and their reset") {
     bus->write(0x3fb, 1, 0x03);
     bus->write(0x3f9, 1, 0x01);  // IER
     bus->write(0x3ff, 1, 0x5a);  // scratch
-    auto devices = bus->devices();
+    auto listed = bus->devices();
+    REQUIRE(listed);
+    auto& devices = *listed;
     REQUIRE(devices.size() == 3);
     CHECK(devices[0].first == 0xe9);
     CHECK(devices[0].count == 1);
@@ -61,7 +66,8 @@ TEST_CASE("the devices as the debugger sees them, and their reset") {
     CHECK(devices[2].name == "COM1, 16550 UART");
     auto value = [&](std::string_view name) {
         const auto now = bus->devices();
-        for (const auto& r : now[2].registers)
+        REQUIRE(now);
+        for (const auto& r : (*now)[2].registers)
             if (r.name == name) return std::optional<std::uint32_t>(r.value);
         return std::optional<std::uint32_t>();
     };
@@ -82,4 +88,18 @@ TEST_CASE("the devices as the debugger sees them, and their reset") {
     CHECK(value("DLL") == 1u);
     CHECK(value("SCR") == 0u);
     CHECK(bus->read(0x3fb, 1) == 0);
+}
+
+TEST_CASE("the debugger's look at the devices does not wait for a blocked console write") {
+    std::atomic<bool> writing{false}, release{false};
+    auto bus = make_pc_port_bus([&](std::string_view) {
+        writing = true;
+        while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    });
+    std::thread vcpu([&] { bus->write(0xe9, 1, 'x'); });  // holds the bus in the sink
+    while (!writing) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    CHECK_FALSE(bus->devices(std::chrono::milliseconds(20)));
+    release = true;
+    vcpu.join();
+    CHECK(bus->devices(std::chrono::milliseconds(20)));
 }

@@ -30,7 +30,9 @@ hvgdb::Result<void> load(Machine& m, const std::vector<std::uint8_t>& bytes, std
 }
 
 std::uint32_t com1(Machine& m, std::string_view name) {
-    for (const auto& d : m.devices())
+    auto devices = m.devices();
+    REQUIRE(devices);
+    for (const auto& d : *devices)
         for (const auto& r : d.registers)
             if (r.name == name) return r.value;
     FAIL("no COM1 register ", name);

@@ -47,10 +47,10 @@ constexpr std::string_view kHelp =
     "                  in its initial state, devices reset; breakpoints stay.  gdb then\n"
     "                  needs 'maint flush register-cache' (hvgdb.py does it by itself)\n"
     "  quit            end the guest and hvgdb (exit code 0), as 'kill' does\n"
-    "  (regs, walk and translate need gdb's current thread stopped, reset every thread)\n"
     "  console [forward on|off]\n"
     "                  where the guest's console output goes; forward it to the debugger\n"
-    "                  while it waits for the guest to stop (on), or not (off)\n";
+    "                  while it waits for the guest to stop (on), or not (off)\n"
+    "  (regs, walk and translate need gdb's current thread stopped, reset every thread)\n";
 
 // The words of a command line.
 std::vector<std::string_view> words(std::string_view line) {

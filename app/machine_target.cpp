@@ -89,8 +89,15 @@ void MachineTarget::attached() {
     noticed_ = nullptr;
     physical_memory_ = false;
     page_table_root_.reset();
-    selected_vcpu_ = last_stopped_vcpu_.load();
-    view_ = &view_of(forced_view_ ? *forced_view_ : natural_view(reporting_snapshot().sregs));
+    // The view suits the vCPU that stopped last, unless that one still waits for its SIPI (an
+    // idle AP often wins the race to report a Ctrl-C or a reattach): then the first vCPU that
+    // runs guest code, so a long-mode guest is not shown through the reset state's view.
+    unsigned id = last_stopped_vcpu_.load();
+    for (unsigned other = 0; machine_.waiting_for_sipi(id) && other < machine_.vcpu_count();
+         ++other)
+        if (!machine_.waiting_for_sipi(other)) id = other;
+    selected_vcpu_ = id;
+    view_ = &view_of(forced_view_ ? *forced_view_ : natural_view(machine_.snapshot(id).sregs));
     if (console_) console_->restore_default();
 }
 

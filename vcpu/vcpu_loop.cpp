@@ -776,6 +776,12 @@ void Machine::Impl::publish_stop(VcpuThread& self, VcpuStop stop) {
                 // stop is reported.
                 for (auto& other : vcpus)
                     if (other->running) ask_to_stop(*other);
+            } else if (stop.cause == StopCause::interrupted &&
+                       primary_stop->cause == StopCause::interrupted && !self.waiting_for_sipi &&
+                       vcpus[primary_stop->vcpu]->waiting_for_sipi) {
+                // A Ctrl-C (or a debugger's attach) is reported on a vCPU that runs guest
+                // code rather than on an AP that still waits for its SIPI, which answers first.
+                primary_stop = std::move(stop);
             } else if (stop.cause != StopCause::interrupted && stop.cause != StopCause::requested &&
                        !non_stop) {
                 pending_stops.push_back(std::move(stop));

@@ -97,15 +97,16 @@ void append_host_info(std::string& out, const HostInfoReply& info) {
     if (info.watch_stops_after) out += "watchpoint_exceptions_received:after;";
 }
 
-// A JSON string: quotes, backslashes and control characters escaped (RFC 8259, 7).
+// A JSON string: quotes, backslashes, control characters and every byte above ASCII escaped
+// (RFC 8259, 7), so any text is valid JSON; a non-ASCII byte reads as its Latin-1 character.
 void append_json_string(std::string& out, std::string_view text) {
     out.push_back('"');
     for (char c : text) {
         if (c == '"' || c == '\\') {
             out.push_back('\\');
             out.push_back(c);
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+        } else if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80) {
+            fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned char>(c));
         } else {
             out.push_back(c);
         }

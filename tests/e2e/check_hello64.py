@@ -370,6 +370,8 @@ def reattach():
     # Phase 2, a new gdb: the guest ran on after the detach and spins in wait_for_debugger().
     wait_for_serial(f"counter = {LOOP_COUNT}\n")
     connect()
+    # With --cpus 2 the idle AP may report the stop; the view is still the long-mode one.
+    check_equal(value("sizeof($pc)"), 8, "sizeof($pc) in the second session")
     check_equal(value("hold_at_end"), 1, "hold_at_end in the second session")
     check_equal(value("counter"), LOOP_COUNT, "counter in the second session")
     check_in("kmain", run("bt"), "bt in the second session")

@@ -275,7 +275,7 @@ def boot():
 
     s.target.BreakpointCreateByName("print_string")
     s.continue_to("print_string")
-    check(s.pc() - s.symbol("print_string") < 4, f"stop near print_string: {s.pc():#x}")
+    check(0 <= s.pc() - s.symbol("print_string") < 4, f"stop near print_string: {s.pc():#x}")
     check_equal(s.register("cs"), 0x07C0, "cs after the far jump to relocated")
     s.step_instruction()
 

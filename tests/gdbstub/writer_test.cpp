@@ -127,6 +127,9 @@ TEST_CASE("lldb's jThreadsInfo: JSON with decimal numbers and hex register bytes
     // Names are JSON strings: quotes, backslashes and control characters escaped.
     ThreadsInfoReply quoted{{{.tid = 1, .name = "a\"b\\c\n"}}};
     CHECK(encode_payload(quoted) == R"([{"tid":1,"name":"a\"b\\c\u000a","registers":{}}])");
+    // Bytes above ASCII too, so a name that is not UTF-8 still makes valid JSON.
+    ThreadsInfoReply latin{{{.tid = 1, .name = "caf\xe9"}}};
+    CHECK(encode_payload(latin) == R"([{"tid":1,"name":"caf\u00e9","registers":{}}])");
     CHECK(encode_payload(ThreadsInfoReply{}) == "[]");
 
     // On the wire every '}' is escaped as "}]" (lldb's JSON packets use the binary escapes).

@@ -18,8 +18,7 @@ constexpr std::uint64_t kLowHalfEnd = std::uint64_t{1} << 56;
 constexpr std::uint64_t kHighHalfStart = std::uint64_t{0} - kLowHalfEnd;
 
 MemoryKind kind_of(const vcpu::MemoryRegion& region) {
-    return region.guest == vcpu::MemoryPermissions::read_write_execute ? MemoryKind::ram
-                                                                       : MemoryKind::rom;
+    return region.rom() ? MemoryKind::rom : MemoryKind::ram;
 }
 
 // Appends [start, start + length) of `kind`, joined to the last range when they touch.

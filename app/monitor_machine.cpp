@@ -23,7 +23,7 @@ std::string memory_ranges(std::span<const vcpu::MemoryRegion> regions) {
     std::string out;
     for (const auto& r : regions)
         out += fmt::format("{}{:#x}-{:#x} {}", out.empty() ? "" : ", ", r.gpa, r.end() - 1,
-                           r.guest == vcpu::MemoryPermissions::read_write_execute ? "RAM" : "ROM");
+                           r.rom() ? "ROM" : "RAM");
     return out;
 }
 

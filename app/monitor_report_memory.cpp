@@ -78,9 +78,8 @@ std::string hex_dump(std::uint64_t address, std::span<const std::uint8_t> bytes)
 std::string memory_regions_report(std::span<const vcpu::MemoryRegion> regions) {
     std::string out = "guest memory:\n";
     for (const auto& r : regions) {
-        const bool rom = r.guest != vcpu::MemoryPermissions::read_write_execute;
         fmt::format_to(std::back_inserter(out), "  {:#012x}-{:#012x}  {}, {}\n", r.gpa, r.end() - 1,
-                       rom ? "ROM (read-only to the guest)" : "RAM", size_text(r.host.size()));
+                       r.rom() ? "ROM (read-only to the guest)" : "RAM", size_text(r.host.size()));
     }
     return out;
 }

@@ -179,8 +179,7 @@ std::optional<WatchHit> PageWatches::complete_access(const MmioAccess& access) {
     const MemoryRegion* region = memory_.region_at(access.gpa);
     if (access.is_write) {
         // Through the breakpoint table: a breakpoint under the write keeps its patch.
-        if (region && region->guest == MemoryPermissions::read_write_execute)
-            (void)breakpoints_.write(access.gpa, access.data);
+        if (region && !region->rom()) (void)breakpoints_.write(access.gpa, access.data);
     } else {
         auto n = region ? breakpoints_.read(access.gpa, access.data) : Result<std::size_t>(0);
         std::fill(access.data.begin() + static_cast<std::ptrdiff_t>(n ? *n : 0), access.data.end(),

@@ -19,6 +19,8 @@ struct MemoryRegion {
     MemoryPermissions guest = MemoryPermissions::read_write_execute;
 
     std::uint64_t end() const { return gpa + host.size(); }
+    // ROM: memory the guest may not write (firmware and its alias); the rest is RAM.
+    bool rom() const { return guest != MemoryPermissions::read_write_execute; }
 };
 
 // A set of regions that do not overlap, sorted by address.  Built before the vCPUs start and

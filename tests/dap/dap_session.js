@@ -24,6 +24,9 @@ const MODE = env.DAP_MODE || 'attach';
 const ELF = env.E2E_SYMBOLS || env.E2E_IMAGE;
 const SOURCE = env.DAP_SOURCE;
 const TIMEOUT_MS = 20000;
+// What cdt-gdb-adapter itself says in the "server" output category (GDBTargetDebugSession).
+const ADAPTER_LINE = new RegExp('^(gdb exited|gdb connection lost|gdbserver stopped|' +
+  'gdb exited with code \\S+|gdbserver exited with code \\S+|gdbserver killed by signal \\S+)\\n$');
 const EXIT_CODE = 43; // hello64 unchanged: ((10 + 11) << 1) | 1
 const HEX = /^0x[0-9a-f]+$/;
 // The frames below each function the session stops in, innermost first.
@@ -70,9 +73,16 @@ class Session {
   constructor(dc) {
     this.dc = dc;
     this.server = ''; // hvgdb's output, in launch mode
+    this.adapter = ''; // the adapter's own lines about gdb and hvgdb, in the same category
     dc.on('output', (event) => {
       const { category, output } = event.body;
-      if (category === 'server') this.server += output;
+      if (category === 'server') {
+        // The adapter sends each of its lines as one event, while hvgdb's console output
+        // arrives in pieces as the guest writes it; kept apart, an adapter line that comes in
+        // the middle of a guest line cannot split it.
+        if (ADAPTER_LINE.test(output)) this.adapter += output;
+        else this.server += output;
+      }
       log(`[${category}] ${output.trimEnd()}`);
     });
   }
@@ -248,7 +258,7 @@ async function run(s) {
     await terminated;
     await dc.disconnectRequest({});
     await s.waitForSerial('exit value = 21');
-    checkEqual(/gdbserver exited with code (\d+)/.exec(s.server)?.[1], String(EXIT_CODE),
+    checkEqual(/gdbserver exited with code (\d+)/.exec(s.adapter)?.[1], String(EXIT_CODE),
       "hvgdb's exit code");
   } else {
     await dc.disconnectRequest({});

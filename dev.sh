@@ -4,6 +4,7 @@
 #   ./dev.sh test       install what is missing, build, run every test (unit, session, e2e)
 #   ./dev.sh sanitize   unit and session tests built with ASan + UBSan
 #   ./dev.sh format     check that the sources match .clang-format
+#   ./dev.sh fuzz [SECONDS] [--merge] [TARGET...]  libFuzzer targets, ASan + UBSan, 30 s each
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -135,6 +136,14 @@ case "${1:-}" in
         files=$(git ls-files '*.cpp' '*.hpp' '*.c' '*.h')
         clang-format --dry-run --Werror $files
         echo "format: $(echo "$files" | wc -w) files match .clang-format"
+        ;;
+    fuzz)
+        # clang 19 and its libFuzzer; tests/fuzz/libfuzzer.cmake says why that version.
+        install_missing clang-19 libclang-rt-19-dev
+        cmake -S . -B "$BUILD-fuzz" -C tests/fuzz/libfuzzer.cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+            >/dev/null
+        cmake --build "$BUILD-fuzz" -j "$(nproc)" --target fuzz_targets
+        tests/fuzz/run_fuzz.sh "$BUILD-fuzz" "${@:2}"
         ;;
     *)
         sed -n '2,7p' "$0" >&2

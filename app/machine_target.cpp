@@ -28,7 +28,10 @@ Result<std::unique_ptr<MachineTarget>> MachineTarget::create(
     std::function<void(const std::string&)> log) {
     std::vector<View> views;
     for (const gdbstub::arch::Arch* arch : gdbstub::arch::x86_views()) {
-        View view{arch, {}, gdbstub::arch::find_generic(*arch, gdbstub::arch::Generic::pc)};
+        View view{arch,
+                  {},
+                  gdbstub::arch::find_generic(*arch, gdbstub::arch::Generic::pc),
+                  vcpu::SnapshotParts::cpu};
         for (const auto& reg : arch->registers) {
             const RegisterBinding* b = find_register_binding(reg.name);
             if (!b)
@@ -41,6 +44,7 @@ Result<std::unique_ptr<MachineTarget>> MachineTarget::create(
                 return make_error(ErrorKind::fatal,
                                   fmt::format("register '{}' is wider than its binding", reg.name));
             view.rows.push_back(b);
+            if (b->parts == vcpu::SnapshotParts::all) view.parts = vcpu::SnapshotParts::all;
         }
         views.push_back(std::move(view));
     }
@@ -69,7 +73,7 @@ const MachineTarget::View& MachineTarget::view_of(const gdbstub::arch::Arch& arc
 }
 
 vcpu::VcpuSnapshot MachineTarget::reporting_snapshot() const {
-    return machine_.snapshot(last_stopped_vcpu_.load());
+    return machine_.snapshot(last_stopped_vcpu_.load(), vcpu::SnapshotParts::cpu);
 }
 
 const gdbstub::arch::Arch& MachineTarget::natural_view(const vcpu::x86::SystemRegisters& s) {
@@ -97,7 +101,9 @@ void MachineTarget::attached() {
          ++other)
         if (!machine_.waiting_for_sipi(other)) id = other;
     selected_vcpu_ = id;
-    view_ = &view_of(forced_view_ ? *forced_view_ : natural_view(machine_.snapshot(id).sregs));
+    view_ = &view_of(forced_view_
+                         ? *forced_view_
+                         : natural_view(machine_.snapshot(id, vcpu::SnapshotParts::cpu).sregs));
     if (console_) console_->restore_default();
 }
 
@@ -176,16 +182,37 @@ Result<void> MachineTarget::read_register(ThreadId tid, std::size_t regno,
         return make_error(ErrorKind::target, fmt::format("no register {}", regno));
     std::size_t size = view_->arch->register_bytes(regno);
     if (out.size() != size) return make_error(ErrorKind::target, "register size mismatch");
-    vcpu::VcpuSnapshot s = machine_.snapshot(*id);
-    const RegisterBinding& b = *view_->rows[regno];
-    if (b.bytes) {
-        std::memcpy(out.data(), b.bytes(s).data(), size);
-    } else {
-        std::uint64_t v = regno == view_->pc_row ? linear_pc(s) : b.get(s);
-        std::memset(out.data(), 0, size);
-        std::memcpy(out.data(), &v, std::min(size, sizeof v));  // x86 and host: little-endian
+    // A general or system register needs no more than the stop has read.
+    vcpu::VcpuSnapshot s = machine_.snapshot(*id, view_->rows[regno]->parts);
+    read_row(regno, s, out);
+    return {};
+}
+
+// Every row of every view has a binding (create()): none is unavailable.
+Result<void> MachineTarget::read_registers(ThreadId tid, std::span<std::uint8_t> all,
+                                           std::vector<std::size_t>& /*unavailable*/) {
+    auto id = vcpu_of(tid);
+    if (!id) return std::unexpected(id.error());
+    vcpu::VcpuSnapshot s = machine_.snapshot(*id, view_->parts);
+    for (std::size_t regno = 0; regno < view_->rows.size(); ++regno) {
+        const std::size_t size = view_->arch->register_bytes(regno);
+        if (all.size() < size) return make_error(ErrorKind::target, "register buffer too short");
+        read_row(regno, s, all.first(size));
+        all = all.subspan(size);
     }
     return {};
+}
+
+void MachineTarget::read_row(std::size_t regno, vcpu::VcpuSnapshot& s,
+                             std::span<std::uint8_t> out) const {
+    const RegisterBinding& b = *view_->rows[regno];
+    if (b.bytes) {
+        std::memcpy(out.data(), b.bytes(s).data(), out.size());
+        return;
+    }
+    std::uint64_t v = regno == view_->pc_row ? linear_pc(s) : b.get(s);
+    std::memset(out.data(), 0, out.size());
+    std::memcpy(out.data(), &v, std::min(out.size(), sizeof v));  // x86 and host: little-endian
 }
 
 Result<void> MachineTarget::set_row(vcpu::VcpuSnapshot& s, std::size_t regno,
@@ -239,7 +266,7 @@ vcpu::x86::PhysicalReader MachineTarget::page_table_reader() const {
 }
 
 Result<vcpu::x86::Translation> MachineTarget::translate(std::uint64_t linear) const {
-    const vcpu::VcpuSnapshot s = machine_.snapshot(selected_vcpu_);
+    const vcpu::VcpuSnapshot s = machine_.snapshot(selected_vcpu_, vcpu::SnapshotParts::cpu);
     auto t = vcpu::x86::translate(vcpu::x86::paging_control(s.sregs), linear, page_table_reader(),
                                   page_table_root_);
     if (!t) return make_error(ErrorKind::target, vcpu::x86::describe(linear, t.error()));
@@ -413,10 +440,39 @@ void MachineTarget::select_thread(ThreadId tid) {
     if (auto id = vcpu_of(tid)) selected_vcpu_ = *id;
 }
 
-void MachineTarget::detach() {
+namespace {
+// "2 software breakpoints, 1 watchpoint": what a debugger left inserted; empty for nothing.
+std::string describe_left(const vcpu::DebugFootprint& f) {
+    std::string text;
+    auto count = [&](std::size_t n, std::string_view what) {
+        if (n == 0) return;
+        text += fmt::format("{}{} {}{}", text.empty() ? "" : ", ", n, what, n == 1 ? "" : "s");
+    };
+    count(f.sw_breakpoints, "software breakpoint");
+    count(f.debug_registers, "debug register");
+    count(f.watchpoints, "watchpoint");
+    return text;
+}
+}  // namespace
+
+bool MachineTarget::detach(gdbstub::AfterDetach after) {
+    // gdb removes its breakpoints before D; a debugger that vanished has not.
+    if (const std::string left = describe_left(machine_.debug_footprint()); !left.empty() && log_)
+        log_("removed what the debugger left in the guest: " + left);
+    // Original bytes back, debug registers and page protection gone; a vCPU that runs takes
+    // the empty debug state (no single step) at once, a stopped one when it next runs.
     machine_.clear_breakpoints();
     sw_breakpoint_gpa_.clear();
     machine_.discard_pending_stops();
+    non_stop_ = false;
+    if (after == gdbstub::AfterDetach::stop) {
+        // All-stop, then every vCPU that runs leaves the guest: one stop follows once all are
+        // out (non-stop threads the debugger left running stop too).
+        machine_.set_non_stop(false);
+        const bool running = machine_.running();
+        machine_.request_stop();
+        return running;
+    }
     std::vector<vcpu::VcpuAction> all;
     for (unsigned i = 0; i < machine_.vcpu_count(); ++i) all.push_back({i, vcpu::RunMode::cont});
     // Every stopped vCPU runs again, also those a non-stop debugger left stopped while
@@ -424,7 +480,7 @@ void MachineTarget::detach() {
     machine_.set_non_stop(true);
     machine_.resume(all);
     machine_.set_non_stop(false);
-    non_stop_ = false;
+    return true;
 }
 
 void MachineTarget::kill() {

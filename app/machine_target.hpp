@@ -37,6 +37,9 @@ class MachineTarget final : public gdbstub::Target {
     std::string thread_description(gdbstub::ThreadId) const override;  // monitor.cpp
     Result<void> read_register(gdbstub::ThreadId, std::size_t regno,
                                std::span<std::uint8_t> out) override;
+    // Every row from one snapshot.
+    Result<void> read_registers(gdbstub::ThreadId, std::span<std::uint8_t> all,
+                                std::vector<std::size_t>& unavailable) override;
     Result<void> write_register(gdbstub::ThreadId, std::size_t regno,
                                 std::span<const std::uint8_t> value) override;
     Result<void> write_registers(gdbstub::ThreadId, std::span<const std::uint8_t> all) override;
@@ -54,7 +57,7 @@ class MachineTarget final : public gdbstub::Target {
     Result<void> set_non_stop(bool on) override;
     bool thread_running(gdbstub::ThreadId) const override;
     void select_thread(gdbstub::ThreadId) override;
-    void detach() override;
+    bool detach(gdbstub::AfterDetach after) override;
     void kill() override;
     void set_stop_sink(std::function<void(const gdbstub::StopEvent&)> sink) override;
     void attached() override;
@@ -109,12 +112,15 @@ class MachineTarget final : public gdbstub::Target {
         const gdbstub::arch::Arch* arch;
         std::vector<const RegisterBinding*> rows;  // by register number
         std::optional<std::size_t> pc_row;         // the row gdb uses as the PC
+        vcpu::SnapshotParts parts;                 // what its rows need of a snapshot
     };
 
     MachineTarget(vcpu::Machine& machine, std::vector<View> views,
                   const gdbstub::arch::Arch* forced_view,
                   std::function<void(const std::string&)> log);
     Result<unsigned> vcpu_of(gdbstub::ThreadId) const;
+    // Register `regno` of the current view (a row that exists, `out` its size) from `s`.
+    void read_row(std::size_t regno, vcpu::VcpuSnapshot& s, std::span<std::uint8_t> out) const;
     // Register `regno` of the current view set to `value` in `s` (not yet applied).
     Result<void> set_row(vcpu::VcpuSnapshot& s, std::size_t regno,
                          std::span<const std::uint8_t> value) const;

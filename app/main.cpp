@@ -43,15 +43,27 @@ void write_all(int fd, std::string_view s) {
 }
 
 // The guest console: stdout, a file, or nowhere.  Written unbuffered, so output interleaves
-// with the debugger's view of the guest in real time.
-Result<vcpu::ConsoleSink> make_console(const app::SerialSpec& spec) {
+// with the debugger's view of the guest in real time.  A file is opened here, so that a bad
+// path fails early, but emptied only by start(), once hvgdb listens: a start that fails (the
+// port taken, another hvgdb on the socket) leaves the file as it was.
+struct Console {
+    vcpu::ConsoleSink sink;
+    std::shared_ptr<int> file;  // the --serial file's descriptor
+
+    Result<void> start(const app::SerialSpec& spec) const {
+        if (file && ::ftruncate(*file, 0) != 0) return errno_error("serial file " + spec.path);
+        return {};
+    }
+};
+
+Result<Console> make_console(const app::SerialSpec& spec) {
     switch (spec.kind) {
         case app::SerialKind::none:
-            return vcpu::ConsoleSink{};
+            return Console{};
         case app::SerialKind::stdio:
-            return vcpu::ConsoleSink{[](std::string_view s) { write_all(STDOUT_FILENO, s); }};
+            return Console{[](std::string_view s) { write_all(STDOUT_FILENO, s); }, nullptr};
         case app::SerialKind::file: {
-            int fd = ::open(spec.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+            int fd = ::open(spec.path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
             if (fd < 0) {
                 auto e = errno_error("serial file " + spec.path);
                 e.error().kind = ErrorKind::invalid;
@@ -61,10 +73,10 @@ Result<vcpu::ConsoleSink> make_console(const app::SerialSpec& spec) {
                 ::close(*p);
                 delete p;
             });
-            return vcpu::ConsoleSink{[owner](std::string_view s) { write_all(*owner, s); }};
+            return Console{[owner](std::string_view s) { write_all(*owner, s); }, owner};
         }
     }
-    return vcpu::ConsoleSink{};
+    return Console{};
 }
 
 std::string_view mode_name(loader::CpuMode m) {
@@ -84,6 +96,12 @@ int fail(const Error& e) {
     return e.kind == ErrorKind::invalid ? exit_bad_input : exit_host_failure;
 }
 
+// A loader error names the image: "image file 'k.elf': ELF segment 1 at ...".
+int fail_image(const std::string& path, Error e) {
+    e.context = fmt::format("image file '{}': {}", path, e.context);
+    return fail(e);
+}
+
 // hvgdb.py, the gdb extension that follows CPU mode changes: next to the executable (the
 // build puts it there) or in ../share/hvgdb/ (an install).  Empty when neither has it.
 std::string gdb_extension_path() {
@@ -98,20 +116,26 @@ std::string gdb_extension_path() {
 }
 
 int run(const app::Options& options) {
-    auto image = loader::read_image_file(options.image);
+    auto image = loader::read_image_file(
+        options.image, loader::image_size_limit(options.load, options.memory_bytes));
     if (!image) return fail(image.error());
     loader::LoadOptions load = options.load;
+    load.cpus = options.cpus;
     // Multiboot convention: the command line starts with the kernel's own name.
     if (!load.cmdline.empty()) load.cmdline = options.image + " " + load.cmdline;
     for (const auto& m : options.modules) {
-        auto bytes = loader::read_image_file(m.path);
+        auto bytes = loader::read_image_file(
+            m.path, loader::module_size_limit(options.memory_bytes), loader::FileRole::module);
         if (!bytes) return fail(bytes.error());
         load.modules.push_back({m.name_and_args, std::move(*bytes)});
     }
+    // A bad image stops here, before hvgdb opens KVM, the serial file or a socket.
+    if (auto checked = loader::check_image(*image, options.memory_bytes, load); !checked)
+        return fail_image(options.image, checked.error());
     auto serial = make_console(options.serial);
     if (!serial) return fail(serial.error());
     auto console = std::make_shared<app::ConsoleRouter>(
-        std::move(*serial), app::serial_name(options.serial), options.console_to_debugger);
+        serial->sink, app::serial_name(options.serial), options.console_to_debugger);
 
     auto probe = vcpu::probe_host();
     if (!probe) {
@@ -129,9 +153,8 @@ int run(const app::Options& options) {
     if (!machine) return fail(machine.error());
 
     load.processor_signature = (*machine)->capabilities().processor_signature;
-    load.cpus = options.cpus;
     auto loaded = app::load_into_ram(**machine, *image, load);
-    if (!loaded) return fail(loaded.error());
+    if (!loaded) return fail_image(options.image, loaded.error());
     if (loaded->rom)
         if (auto r = app::add_rom(**machine, *loaded->rom); !r) return fail(r.error());
     (*machine)->set_initial_state(0, app::initial_snapshot(loaded->cpu));
@@ -150,17 +173,22 @@ int run(const app::Options& options) {
         if (!again) return std::unexpected(again.error());
         return {};
     });
-    if (auto r = (*machine)->start(); !r) return fail(r.error());
 
+    // The socket before the vCPU threads and the serial file's truncation: a refused listen
+    // leaves no trace.
     gdbstub::ServerOptions so;
     so.host = options.gdb.host;
     so.port = options.gdb.port;
+    so.unix_path = options.gdb.unix_path;
     so.log_packets = options.log_packets;
     so.target_running = options.no_wait;
+    so.after_detach = options.on_detach;
     so.log = say;
     gdbstub::Server server(**target, so);
     auto bound = server.listen();
     if (!bound) return fail(bound.error());
+    if (auto r = serial->start(options.serial); !r) return fail(r.error());
+    if (auto r = (*machine)->start(); !r) return fail(r.error());
 
     say(fmt::format("image {}: {}; starts in {}", options.image, loaded->description,
                     mode_name(loaded->cpu.mode)));
@@ -168,12 +196,30 @@ int run(const app::Options& options) {
         options.cpus == 1 ? "" : fmt::format(", {} vCPUs (APs wait for SIPI)", options.cpus);
     say(fmt::format("{} MiB RAM{}, {}; {}", options.memory_bytes >> 20, cpus,
                     (*machine)->capabilities().name, probe->note));
-    say("listening on " + *bound);
+    // gdb 13 takes a unix socket's path for `target remote`; lldb a unix-connect:// URL.
+    std::string attach_to = *bound;
+    if (!options.gdb.unix_path.empty()) {
+        std::error_code ec;
+        auto absolute = std::filesystem::absolute(*bound, ec);
+        if (!ec) attach_to = absolute.string();
+        say(fmt::format("listening on unix:{} (mode 0600: only this user can connect)", attach_to));
+    } else {
+        say("listening on " + *bound);
+    }
+    if (!app::is_loopback(options.gdb))
+        say(
+            fmt::format("warning: listening on {}, not loopback (--allow-remote): anyone who "
+                        "can reach it can read and write guest memory and run code in the "
+                        "guest; the protocol has no authentication",
+                        *bound));
     // gdb takes symbols from ELF files (plain or Multiboot).
     std::string symbols = loader::has_elf_magic(*image) ? options.image + " " : "";
     std::string extension = gdb_extension_path();
     if (!extension.empty()) extension = "-x " + extension + " ";
-    say(fmt::format("attach with: gdb {}{}-ex 'target remote {}'", extension, symbols, *bound));
+    say(fmt::format("attach with: gdb {}{}-ex 'target remote {}'", extension, symbols, attach_to));
+    if (!options.gdb.unix_path.empty())
+        say(fmt::format("or with: lldb {}-o 'process connect unix-connect://{}'", symbols,
+                        attach_to));
     if (options.no_wait) {
         (*target)->resume(std::array{gdbstub::ThreadAction{}});
     } else {

@@ -79,7 +79,9 @@ std::string MachineTarget::thread_description(gdbstub::ThreadId tid) const {
     auto id = vcpu_of(tid);
     if (!id) return {};
     if (machine_.waiting_for_sipi(*id)) return fmt::format("vCPU {}, waiting for SIPI", *id);
-    return fmt::format("vCPU {}, {}", *id, vcpu::x86::mode_name(machine_.snapshot(*id).sregs));
+    return fmt::format(
+        "vCPU {}, {}", *id,
+        vcpu::x86::mode_name(machine_.snapshot(*id, vcpu::SnapshotParts::cpu).sregs));
 }
 
 Result<std::string> MachineTarget::monitor(std::string_view command) {

@@ -2,12 +2,17 @@
 // tested on their own.
 #include "app/options.hpp"
 
+#include <arpa/inet.h>
+
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <iostream>
 
 #include <fmt/format.h>
 
+#include "common/host_port.hpp"
 #include "gdbstub/arch/x86.hpp"
 
 namespace hvgdb::app {
@@ -75,22 +80,62 @@ Result<unsigned> parse_cpus(std::string_view text) {
 }
 
 Result<Endpoint> parse_endpoint(std::string_view text) {
+    // The address and the path go to C functions (from argv a NUL cannot come anyway).
+    if (text.find('\0') != std::string_view::npos)
+        return invalid("--gdb: the value holds a NUL character");
+    if (text.starts_with("unix:")) {
+        if (text.size() == 5) return invalid("--gdb unix: needs a socket path, as in unix:PATH");
+        return Endpoint{{}, 0, std::string(text.substr(5))};
+    }
     auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) return invalid(fmt::format("'{}' is not HOST:PORT", text));
+    if (colon == std::string_view::npos)
+        return invalid(fmt::format("'{}' is not ADDRESS:PORT or unix:PATH", text));
     std::string host(text.substr(0, colon));
     std::string_view port_text = text.substr(colon + 1);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+    if (bracketed)
         host = host.substr(1, host.size() - 2);
     else if (host.find(':') != std::string::npos)
         return invalid(fmt::format("'{}': write an IPv6 address as [ADDRESS]:PORT", text));
     if (host.empty()) host = "127.0.0.1";
     if (host == "localhost") host = "127.0.0.1";
+    std::array<unsigned char, 16> address{};
+    if (inet_pton(bracketed ? AF_INET6 : AF_INET, host.c_str(), address.data()) != 1)
+        return invalid(
+            fmt::format("'{}': '{}' is not an IP{} address (--gdb takes an address, "
+                        "localhost, or unix:PATH)",
+                        text, host, bracketed ? "v6" : "v4"));
     unsigned port = 0;
     auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
     if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
         port > 65535)
         return invalid(fmt::format("'{}': the port must be a number from 0 to 65535", text));
-    return Endpoint{host, static_cast<std::uint16_t>(port)};
+    return Endpoint{host, static_cast<std::uint16_t>(port), {}};
+}
+
+std::string endpoint_name(const Endpoint& e) {
+    if (!e.unix_path.empty()) return "unix:" + e.unix_path;
+    return host_port(e.host, e.port);
+}
+
+bool is_loopback(const Endpoint& e) {
+    if (!e.unix_path.empty()) return true;
+    std::array<unsigned char, 16> a{};
+    if (inet_pton(AF_INET, e.host.c_str(), a.data()) == 1) return a[0] == 127;
+    if (inet_pton(AF_INET6, e.host.c_str(), a.data()) != 1) return false;
+    constexpr std::array<unsigned char, 12> v4_mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::equal(v4_mapped.begin(), v4_mapped.end(), a.begin())) return a[12] == 127;
+    constexpr std::array<unsigned char, 16> v6_loopback{0, 0, 0, 0, 0, 0, 0, 0,
+                                                        0, 0, 0, 0, 0, 0, 0, 1};
+    return a == v6_loopback;
+}
+
+Result<void> check_listen_address(const Endpoint& e, bool allow_remote) {
+    if (allow_remote || is_loopback(e)) return {};
+    return invalid(fmt::format(
+        "--gdb {}: not a loopback address, and whoever can reach it could read and write guest "
+        "memory and run code in the guest; pass --allow-remote to listen there anyway",
+        endpoint_name(e)));
 }
 
 Result<ModuleSpec> parse_module(std::string_view text) {
@@ -126,6 +171,12 @@ Result<MemoryMapMode> parse_memory_map_mode(std::string_view text) {
     return invalid(fmt::format("memory map '{}' is not paged, physical or off", text));
 }
 
+Result<gdbstub::AfterDetach> parse_after_detach(std::string_view text) {
+    if (text == "run") return gdbstub::AfterDetach::run;
+    if (text == "stop") return gdbstub::AfterDetach::stop;
+    return invalid(fmt::format("--on-detach '{}' is not run or stop", text));
+}
+
 Result<const gdbstub::arch::Arch*> parse_view(std::string_view text) {
     if (text == "auto") return nullptr;
     for (const gdbstub::arch::Arch* arch : gdbstub::arch::x86_views())
@@ -141,14 +192,21 @@ Result<std::optional<Options>> parse_command_line(int argc, const char* const* a
     std::string cpus = "1";
     std::string view = "auto";
     std::string memory_map = "paged";
+    std::string on_detach = "run";
     std::string load_addr, entry;
     std::vector<std::string> modules;
     cli.add_option("IMAGE", o.image,
                    "ELF32/ELF64 file, boot sector (ends 55AA), raw binary (with --load-addr) or "
                    "firmware ROM (with --format firmware)")
         ->required();
-    cli.add_option("--gdb", gdb, "where to listen for the debugger, HOST:PORT (port 0: any)")
+    cli.add_option("--gdb", gdb,
+                   "where to listen for the debugger: ADDRESS:PORT (port 0: any free one) or "
+                   "unix:PATH (a unix socket, mode 0600); an address other than loopback "
+                   "needs --allow-remote")
         ->capture_default_str();
+    cli.add_flag("--allow-remote", o.allow_remote,
+                 "let --gdb listen on an address other than loopback: anyone who can reach it "
+                 "can read and write guest memory and run code in the guest");
     cli.add_option("--memory", memory, "guest RAM size (K, M or G)")->capture_default_str();
     cli.add_option("--cpus", cpus,
                    "vCPUs, 1 to 255: vCPU 0 boots, the others wait for INIT and SIPI from the "
@@ -173,6 +231,11 @@ Result<std::optional<Options>> parse_command_line(int argc, const char* const* a
     cli.add_flag("--no-wait", o.no_wait,
                  "run at once instead of stopping at the first instruction");
     cli.add_flag("--log-packets", o.log_packets, "log every RSP packet to stderr");
+    cli.add_option("--on-detach", on_detach,
+                   "when the debugger detaches or its connection drops, the guest runs on "
+                   "(run) or stays stopped where it is for the next debugger (stop); "
+                   "breakpoints and watchpoints are removed either way")
+        ->capture_default_str();
     cli.add_option("--memory-map", memory_map,
                    "the memory map gdb gets: paged (RAM up to the top of the address space, "
                    "ROM read-only: right for linear addresses once the guest pages), physical "
@@ -196,6 +259,8 @@ Result<std::optional<Options>> parse_command_line(int argc, const char* const* a
 
     auto endpoint = parse_endpoint(gdb);
     if (!endpoint) return std::unexpected(endpoint.error());
+    if (auto allowed = check_listen_address(*endpoint, o.allow_remote); !allowed)
+        return std::unexpected(allowed.error());
     o.gdb = *endpoint;
     auto bytes = parse_memory_size(memory);
     if (!bytes) return std::unexpected(bytes.error());
@@ -232,6 +297,9 @@ Result<std::optional<Options>> parse_command_line(int argc, const char* const* a
     auto map = parse_memory_map_mode(memory_map);
     if (!map) return std::unexpected(map.error());
     o.memory_map = *map;
+    auto after = parse_after_detach(on_detach);
+    if (!after) return std::unexpected(after.error());
+    o.on_detach = *after;
     auto s = parse_serial(serial);
     if (!s) return std::unexpected(s.error());
     o.serial = *s;

@@ -25,38 +25,41 @@ constexpr auto& at(T& s) {
     // clang-format on
 }
 
+constexpr auto cpu = vcpu::SnapshotParts::cpu;  // rows in `regs` and `sregs`
+constexpr auto all = vcpu::SnapshotParts::all;
+
 // The integer at the end of a member path into the snapshot.
 template <auto... Path>
-constexpr RegisterBinding field(std::string_view name) {
+constexpr RegisterBinding field(std::string_view name, vcpu::SnapshotParts parts) {
     return {name, [](const S& s) -> std::uint64_t { return at<Path...>(s); },
             [](S& s, std::uint64_t v) {
                 auto& f = at<Path...>(s);
                 f = static_cast<std::remove_reference_t<decltype(f)>>(v);
             },
-            nullptr};
+            nullptr, parts};
 }
 
 template <auto... Path>
 constexpr RegisterBinding gpr(std::string_view name) {
-    return field<&S::regs, Path...>(name);
+    return field<&S::regs, Path...>(name, cpu);
 }
 template <auto... Path>
 constexpr RegisterBinding sreg(std::string_view name) {
-    return field<&S::sregs, Path...>(name);
+    return field<&S::sregs, Path...>(name, cpu);
 }
 template <auto... Path>
 constexpr RegisterBinding fpu(std::string_view name) {
-    return field<&S::fpu, Path...>(name);
+    return field<&S::fpu, Path...>(name, all);
 }
 template <auto... Path>
 constexpr RegisterBinding debug(std::string_view name) {
-    return field<&S::debug, Path...>(name);
+    return field<&S::debug, Path...>(name, all);
 }
 // A read-only MSR (the TSC) binds like the others: the machine refuses a write that changes
 // it, so the error reaches the debugger from the one place that knows.
 template <auto... Path>
 constexpr RegisterBinding msr(std::string_view name) {
-    return field<&S::msrs, Path...>(name);
+    return field<&S::msrs, Path...>(name, all);
 }
 
 // Writing a new selector in real mode also sets the base, as a real-mode load would (SDM vol.
@@ -75,7 +78,7 @@ constexpr RegisterBinding selector(std::string_view name) {
                 if (RealModeBase && (s.sregs.cr0 & 1) == 0)
                     seg.base = std::uint64_t{seg.selector} << 4;
             },
-            nullptr};
+            nullptr, cpu};
 }
 
 // The attributes in VMX's access-rights layout (the x86_segment_attr flags type of the row).
@@ -85,33 +88,34 @@ constexpr RegisterBinding segment_attr(std::string_view name) {
             [](S& s, std::uint64_t v) {
                 vcpu::x86::set_access_rights(s.sregs.*M, static_cast<std::uint32_t>(v));
             },
-            nullptr};
+            nullptr, cpu};
 }
 
 // The guest's own DR0-DR3, by index.
 template <std::size_t I>
 constexpr RegisterBinding dr(std::string_view name) {
     return {name, [](const S& s) { return s.debug.dr[I]; },
-            [](S& s, std::uint64_t v) { s.debug.dr[I] = v; }, nullptr};
+            [](S& s, std::uint64_t v) { s.debug.dr[I] = v; }, nullptr, all};
 }
 
 template <std::size_t I>
 constexpr RegisterBinding st(std::string_view name) {
-    return {name, nullptr, nullptr, [](S& s) { return std::span<std::uint8_t>(s.fpu.st[I]); }};
+    return {name, nullptr, nullptr, [](S& s) { return std::span<std::uint8_t>(s.fpu.st[I]); }, all};
 }
 
 template <std::size_t I>
 constexpr RegisterBinding xmm(std::string_view name) {
-    return {name, nullptr, nullptr, [](S& s) { return std::span<std::uint8_t>(s.fpu.xmm[I]); }};
+    return {name, nullptr, nullptr, [](S& s) { return std::span<std::uint8_t>(s.fpu.xmm[I]); },
+            all};
 }
 
 // gdb's fiseg/foseg are the x87 code and data selectors; fioff/fooff their offsets.
 constexpr RegisterBinding fpu_offset(std::string_view name, bool data) {
     if (data)
         return {name, [](const S& s) -> std::uint64_t { return s.fpu.fdp & 0xffffffff; },
-                [](S& s, std::uint64_t v) { s.fpu.fdp = v; }, nullptr};
+                [](S& s, std::uint64_t v) { s.fpu.fdp = v; }, nullptr, all};
     return {name, [](const S& s) -> std::uint64_t { return s.fpu.fip & 0xffffffff; },
-            [](S& s, std::uint64_t v) { s.fpu.fip = v; }, nullptr};
+            [](S& s, std::uint64_t v) { s.fpu.fip = v; }, nullptr, all};
 }
 
 constexpr RegisterBinding table[] = {

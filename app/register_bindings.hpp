@@ -17,6 +17,9 @@ struct RegisterBinding {
     void (*set)(vcpu::VcpuSnapshot&, std::uint64_t) = nullptr;
     // Wider registers (x87, SSE): their bytes, little-endian.
     std::span<std::uint8_t> (*bytes)(vcpu::VcpuSnapshot&) = nullptr;
+    // The snapshot parts the row lives in: `cpu` for the general and system registers, which
+    // every stop reads.
+    vcpu::SnapshotParts parts = vcpu::SnapshotParts::all;
 };
 
 // nullptr when hvgdb has no such register.

@@ -20,10 +20,33 @@ constexpr std::uint8_t kMalformedRequest = 0x01;
 constexpr std::uint8_t kTargetFailure = 0x02;
 constexpr std::uint8_t kFatalFailure = 0x03;
 
+// The stop a session starts with is the machine's last one.  A breakpoint, watchpoint or
+// step it reports was the debugger's before this one, whose breakpoints are gone: this
+// debugger hears of the signal and the thread, not of a reason it would look for in its own
+// breakpoints.
+StopEvent inherited_stop(StopEvent stop) {
+    switch (stop.reason) {
+        case StopReason::sw_break:
+        case StopReason::hw_break:
+        case StopReason::watch:
+        case StopReason::rwatch:
+        case StopReason::awatch:
+        case StopReason::step:
+            stop.reason = StopReason::none;
+            stop.data_address = 0;
+            break;
+        case StopReason::none:
+        case StopReason::interrupt:
+        case StopReason::fault:
+            break;
+    }
+    return stop;
+}
+
 }  // namespace
 
 Session::Impl::Impl(Target& t, SessionOptions o)
-    : target(t), options(std::move(o)), last_stop(options.initial_stop) {
+    : target(t), options(std::move(o)), last_stop(inherited_stop(options.initial_stop)) {
     if (last_stop.kind == StopEvent::Kind::stopped) {
         register_thread = last_stop.thread;
         thread_stops[last_stop.thread] = last_stop;
@@ -104,7 +127,7 @@ void Session::receive(std::span<const std::uint8_t> bytes, std::string& out) {
     Impl& s = *impl_;
     for (std::uint8_t byte : bytes) {
         if (s.finished) return;  // after D or k nothing more is read
-        auto inbound = s.codec.feed(byte, out);
+        auto inbound = s.codec.feed(byte, out, s.running && !s.non_stop);
         if (!inbound) continue;
         switch (inbound->kind) {
             case protocol::Inbound::Kind::packet:
@@ -171,13 +194,14 @@ bool Session::console_output(std::string_view text, std::string& out) {
 void Session::on_disconnect() {
     Impl& s = *impl_;
     if (s.released || s.target_ended || s.target_gone) return;
-    s.target.detach();
-    s.released = true;
-    s.finished = true;
+    s.release_target();
 }
 
 bool Session::finished() const {
     return impl_->finished;
+}
+bool Session::runs_after_detach() const {
+    return impl_->runs_after_detach;
 }
 bool Session::target_ended() const {
     return impl_->target_ended;

@@ -19,8 +19,11 @@ struct SessionOptions {
     // sent ('%', non-stop mode), when set (--log-packets).
     std::function<void(char direction, std::string_view payload)> log_packet;
     // The target is stopped when the debugger connects; this is what '?' reports until the
-    // first resume (default: SIGTRAP in thread 1).
+    // first resume (default: SIGTRAP in thread 1).  Breakpoint, watchpoint and step reasons
+    // in it were another debugger's and are not reported.
     StopEvent initial_stop{};
+    // What the target does after D or a dropped connection.
+    AfterDetach after_detach = AfterDetach::run;
 };
 
 class Session {
@@ -50,6 +53,9 @@ class Session {
     // True after the client detached or killed: the server closes the connection once `out`
     // is sent.
     bool finished() const;
+    // After a detach (D or on_disconnect): whether the target's threads still run, so that a
+    // stop may still come (see Target::detach).
+    bool runs_after_detach() const;
     // True after a kill or after the target ended (W/X sent; in non-stop mode, acknowledged):
     // the server shuts down.
     bool target_ended() const;

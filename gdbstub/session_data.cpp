@@ -14,17 +14,15 @@ std::unexpected<Error> bad_register(std::size_t regno) {
     return make_error(ErrorKind::protocol, fmt::format("no register {:#x}", regno));
 }
 
-// One register for 'g' or 'p'.  A register the target cannot provide (unsupported) is sent
-// as unavailable rather than failing the whole read.
-Result<protocol::RegisterValue> read_one(Target& target, ThreadId thread, std::size_t regno) {
-    protocol::RegisterValue value{std::vector<std::uint8_t>(target.arch().register_bytes(regno)),
-                                  true};
-    auto read = target.read_register(thread, regno, value.bytes);
-    if (read) return value;
-    if (read.error().kind != ErrorKind::unsupported) return std::unexpected(read.error());
-    std::ranges::fill(value.bytes, 0);
-    value.available = false;
-    return value;
+// One register for 'p'.  A register the target cannot provide (unsupported) is sent as
+// unavailable rather than as an error, as in 'g'.
+Result<protocol::RegistersReply> read_one(Target& target, ThreadId thread, std::size_t regno) {
+    const std::size_t size = target.arch().register_bytes(regno);
+    protocol::RegistersReply reply{std::vector<std::uint8_t>(size)};
+    auto read = target.read_register_or_zero(thread, regno, reply.bytes);
+    if (!read) return std::unexpected(read.error());
+    if (!*read) reply.unavailable.push_back({0, size});
+    return reply;
 }
 
 BreakpointType to_target(protocol::BreakpointKind kind) {
@@ -65,13 +63,18 @@ Result<ThreadId> Session::Impl::register_thread_of(
 Result<Response> Session::Impl::handle(const protocol::ReadRegisters& read) {
     auto thread = register_thread_of(read.thread);
     if (!thread) return std::unexpected(thread.error());
-    protocol::RegistersReply reply;
-    std::size_t count = target.arch().registers.size();
-    reply.registers.reserve(count);
-    for (std::size_t regno = 0; regno < count; ++regno) {
-        auto value = read_one(target, *thread, regno);
-        if (!value) return std::unexpected(value.error());
-        reply.registers.push_back(std::move(*value));
+    const arch::Arch& arch = target.arch();
+    protocol::RegistersReply reply{std::vector<std::uint8_t>(arch.all_register_bytes())};
+    std::vector<std::size_t> unavailable;
+    if (auto r = target.read_registers(*thread, reply.bytes, unavailable); !r)
+        return std::unexpected(r.error());
+    // The rows come in order: their offsets are summed in one pass.
+    std::size_t offset = 0;
+    std::size_t regno = 0;
+    for (std::size_t row : unavailable) {
+        if (row >= arch.registers.size()) break;
+        for (; regno < row; ++regno) offset += arch.register_bytes(regno);
+        reply.unavailable.push_back({offset, arch.register_bytes(row)});
     }
     return reply;
 }
@@ -79,10 +82,7 @@ Result<Response> Session::Impl::handle(const protocol::ReadRegisters& read) {
 Result<Response> Session::Impl::handle(const protocol::WriteRegisters& write) {
     auto thread = register_thread_of(write.thread);
     if (!thread) return std::unexpected(thread.error());
-    const arch::Arch& arch = target.arch();
-    std::size_t total = 0;
-    for (std::size_t regno = 0; regno < arch.registers.size(); ++regno)
-        total += arch.register_bytes(regno);
+    const std::size_t total = target.arch().all_register_bytes();
     if (write.data.size() != total) {
         return make_error(ErrorKind::protocol, fmt::format("'G' with {} bytes, registers take {}",
                                                            write.data.size(), total));
@@ -96,9 +96,7 @@ Result<Response> Session::Impl::handle(const protocol::ReadRegister& read) {
     auto thread = register_thread_of(read.thread);
     if (!thread) return std::unexpected(thread.error());
     if (read.regno >= target.arch().registers.size()) return bad_register(read.regno);
-    auto value = read_one(target, *thread, read.regno);
-    if (!value) return std::unexpected(value.error());
-    return protocol::RegistersReply{{std::move(*value)}};
+    return read_one(target, *thread, read.regno);
 }
 
 Result<Response> Session::Impl::handle(const protocol::WriteRegister& write) {

@@ -70,6 +70,9 @@ struct Session::Impl {
     Result<Response> handle(const protocol::Detach&);
     Result<Response> handle(const protocol::Kill&);
     Result<Response> handle(const protocol::VKill&);
+    // D and a dropped connection: the target lets go of the debugger's state and runs on or
+    // stays stopped (options.after_detach); the connection closes.
+    void release_target();
     // k, vKill and a monitor command that ends the target: the target is killed, the
     // connection closes after this reply and the server shuts down.
     void end_target();
@@ -127,10 +130,11 @@ struct Session::Impl {
     protocol::Codec codec;
 
     StopEvent last_stop;
-    bool running = false;       // resumed; the client waits for a stop reply
-    bool finished = false;      // detached or killed: the connection closes
-    bool target_ended = false;  // killed, exited or terminated: the server shuts down
-    bool released = false;      // detach() or kill() was called on the target
+    bool running = false;            // resumed; the client waits for a stop reply
+    bool finished = false;           // detached or killed: the connection closes
+    bool target_ended = false;       // killed, exited or terminated: the server shuts down
+    bool released = false;           // detach() or kill() was called on the target
+    bool runs_after_detach = false;  // what detach() returned
 
     ThreadId register_thread = 1;           // Hg: thread for g/G/p/P
     std::optional<ThreadId> resume_thread;  // Hc: thread for legacy s; nullopt = any/all

@@ -21,8 +21,9 @@ constexpr std::string_view kStubFeatures[] = {
 // vCont? reply: the actions parse_vcont accepts.
 constexpr std::string_view kVContActions = "cCsSt";
 
-// gdb manual, "General Query Packets", qXfer: "E00" means the annex is invalid.
-constexpr protocol::ErrorReply kBadAnnex{0x00};
+// gdb manual, "General Query Packets", qXfer: "E00" means the annex is invalid.  Not
+// constexpr: clang (the fuzz build) cannot construct libstdc++ 12's std::string at compile time.
+const protocol::ErrorReply kBadAnnex{0x00};
 
 Error no_memory_map() {
     return Error{ErrorKind::unsupported, 0, "the target has no memory map"};

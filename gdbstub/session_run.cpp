@@ -151,10 +151,14 @@ Result<Response> Session::Impl::handle(const protocol::VCont& vcont) {
 // D;pid and vKill;pid: there is one process, whatever pid the client names.  gdb without
 // the multiprocess extensions makes one up (42000, "vKill;a410"), so the pid is not checked.
 Result<Response> Session::Impl::handle(const protocol::Detach&) {
-    target.detach();
+    release_target();
+    return protocol::OkReply{};
+}
+
+void Session::Impl::release_target() {
+    runs_after_detach = target.detach(options.after_detach);
     released = true;
     finished = true;
-    return protocol::OkReply{};
 }
 
 void Session::Impl::end_target() {

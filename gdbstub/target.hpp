@@ -2,6 +2,7 @@
 // adapter over vcpu::Machine and by a fake target in tests.  Depends on common/ and arch/.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -43,6 +44,10 @@ struct MemoryRange {
     bool operator==(const MemoryRange&) const = default;
 };
 
+// What the machine does once the debugger has left (D, or its connection closed): run on,
+// as gdb's detach means, or stay stopped where it is for the next debugger (--on-detach).
+enum class AfterDetach { run, stop };
+
 // What the target reports when it stops or ends.
 struct StopEvent {
     enum class Kind { stopped, exited, killed } kind = Kind::stopped;
@@ -73,6 +78,34 @@ class Target {
                                        std::span<std::uint8_t> out) = 0;
     virtual Result<void> write_register(ThreadId, std::size_t regno,
                                         std::span<const std::uint8_t> value) = 0;
+    // 'g': every register at once into `all`, the rows in order (exactly the 'g' layout).  A
+    // row the target does not have (unsupported) is zeroed and its number added to
+    // `unavailable`, in order.  By default one read_register per row; a target that copies
+    // its registers from one place should read that once.
+    virtual Result<void> read_registers(ThreadId thread, std::span<std::uint8_t> all,
+                                        std::vector<std::size_t>& unavailable) {
+        const arch::Arch& a = arch();
+        for (std::size_t regno = 0; regno < a.registers.size(); ++regno) {
+            const std::size_t size = a.register_bytes(regno);
+            if (all.size() < size)
+                return make_error(ErrorKind::protocol, "register buffer too short");
+            auto read = read_register_or_zero(thread, regno, all.first(size));
+            if (!read) return std::unexpected(read.error());
+            if (!*read) unavailable.push_back(regno);
+            all = all.subspan(size);
+        }
+        return {};
+    }
+    // read_register, where a row the target does not have (unsupported) reads as zeros and
+    // false.
+    Result<bool> read_register_or_zero(ThreadId thread, std::size_t regno,
+                                       std::span<std::uint8_t> out) {
+        auto read = read_register(thread, regno, out);
+        if (read) return true;
+        if (read.error().kind != ErrorKind::unsupported) return std::unexpected(read.error());
+        std::ranges::fill(out, std::uint8_t{0});
+        return false;
+    }
     // 'G': every register at once, `all` being the rows in order (exactly the 'g' layout).
     // By default one write_register per row, a row the target does not have (unsupported)
     // skipped; a target that can should apply all or nothing.
@@ -135,9 +168,13 @@ class Target {
     // use its view of memory (its page tables) from now on.
     virtual void select_thread(ThreadId thread) { (void)thread; }
 
-    // The debugger leaves: every breakpoint removed with its original bytes restored, single
-    // step cleared, and the machine resumed.
-    virtual void detach() = 0;
+    // The debugger leaves (D, or its connection closed): every breakpoint and watchpoint
+    // removed with the original bytes and page permissions restored, single steps cleared,
+    // stops not yet reported dropped.  Then every thread runs (AfterDetach::run) or stops
+    // where it is (AfterDetach::stop); the target is in all-stop mode again.  Returns whether
+    // threads still run, so that a stop may still come through the stop sink (with `stop`:
+    // threads that ran are on their way to that stop).
+    virtual bool detach(AfterDetach after) = 0;
 
     // The debugger ends the machine.
     virtual void kill() = 0;

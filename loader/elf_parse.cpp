@@ -26,21 +26,31 @@ struct ClassLayout {
     std::uint16_t machine;
     const char* machine_name;
     std::size_t header_size, phdr_size, address_size;
-    std::size_t e_type, e_machine, e_version, e_entry, e_phoff, e_ehsize, e_phentsize, e_phnum;
+    std::size_t e_type, e_machine, e_version, e_entry, e_phoff, e_shoff, e_ehsize, e_phentsize,
+        e_phnum, e_shentsize, e_shnum;
     std::size_t p_type, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz;
 };
 
 // clang-format off
 //                            name     machine name         hdr phdr addr
 constexpr ClassLayout kElf32{"ELF32", 3,  "EM_386",    52, 32, 4,
-//                            type mach ver entry phoff ehsize phentsize phnum
-                              16,  18,  20, 24,   28,   40,    42,       44,
+//                            type mach ver entry phoff shoff ehsize phentsz phnum shentsz shnum
+                              16,  18,  20, 24,   28,   32,   40,    42,     44,   46,     48,
 //                            p_type p_offset p_vaddr p_paddr p_filesz p_memsz
                               0,     4,       8,      12,     16,      20};
 constexpr ClassLayout kElf64{"ELF64", 62, "EM_X86_64", 64, 56, 8,
-                              16,  18,  20, 24,   32,   52,    54,       56,
+                              16,  18,  20, 24,   32,   40,   52,    54,     56,   58,     60,
                               0,     8,       16,     24,     32,      40};
 // clang-format on
+
+// e_type values (gABI), for the message that refuses all but ET_EXEC and ET_DYN.
+constexpr std::array<std::pair<std::uint16_t, std::string_view>, 5> kTypeNames{{
+    {0, "ET_NONE"},
+    {1, "ET_REL, a relocatable object file"},
+    {2, "ET_EXEC"},
+    {3, "ET_DYN"},
+    {4, "ET_CORE, a core dump"},
+}};
 
 constexpr std::array<std::pair<std::uint16_t, std::string_view>, 11> kMachineNames{{
     {2, "EM_SPARC"},
@@ -56,10 +66,13 @@ constexpr std::array<std::pair<std::uint16_t, std::string_view>, 11> kMachineNam
     {243, "EM_RISCV"},
 }};
 
-std::string machine_name(std::uint16_t machine) {
-    for (const auto& [number, name] : kMachineNames)
-        if (number == machine) return fmt::format("{} ({})", machine, name);
-    return fmt::format("{}", machine);
+// "40 (EM_ARM)", or the bare number when the table does not name it.
+template <std::size_t N>
+std::string numbered_name(const std::array<std::pair<std::uint16_t, std::string_view>, N>& names,
+                          std::uint16_t value) {
+    for (const auto& [number, name] : names)
+        if (number == value) return fmt::format("{} ({})", value, name);
+    return fmt::format("{}", value);
 }
 
 std::uint64_t read_address(std::span<const std::uint8_t> bytes, std::size_t offset,
@@ -100,11 +113,12 @@ Result<void> check_header(std::span<const std::uint8_t> image, const ClassLayout
                        image.size(), l.header_size);
     const std::uint16_t type = read_u16(image, l.e_type);
     if (type != kEtExec && type != kEtDyn)
-        return invalid("ELF type {} is not an executable; need ET_EXEC (2) or ET_DYN (3)", type);
+        return invalid("ELF type {} is not an executable; need ET_EXEC (2) or ET_DYN (3)",
+                       numbered_name(kTypeNames, type));
     const std::uint16_t machine = read_u16(image, l.e_machine);
     if (machine != l.machine)
         return invalid("{} image is for machine {}, expected {} ({})", l.name,
-                       machine_name(machine), l.machine, l.machine_name);
+                       numbered_name(kMachineNames, machine), l.machine, l.machine_name);
     const std::uint32_t version = read_u32(image, l.e_version);
     if (version != kEvCurrent) return invalid("ELF e_version {} is not EV_CURRENT (1)", version);
     const std::uint16_t ehsize = read_u16(image, l.e_ehsize);
@@ -112,6 +126,7 @@ Result<void> check_header(std::span<const std::uint8_t> image, const ClassLayout
         return invalid("{} e_ehsize {} is smaller than the {}-byte header", l.name, ehsize,
                        l.header_size);
     const std::uint16_t phentsize = read_u16(image, l.e_phentsize);
+    // Larger entries are read at their stride (the field exists so that entries can grow).
     if (phentsize < l.phdr_size)
         return invalid("{} e_phentsize {} is smaller than a {}-byte program header", l.name,
                        phentsize, l.phdr_size);
@@ -128,6 +143,23 @@ Result<void> check_header(std::span<const std::uint8_t> image, const ClassLayout
             "ELF program headers ({} entries of {} bytes at offset {:#x}) extend "
             "beyond the image of {} bytes",
             phnum, phentsize, phoff, image.size());
+    return {};
+}
+
+// Section headers are not loaded, but linkers write the table last: one that runs past the end
+// of the file means the file was cut short, even when every segment is whole.
+Result<void> check_section_headers(std::span<const std::uint8_t> image, const ClassLayout& l) {
+    const std::uint64_t shoff = read_address(image, l.e_shoff, l);
+    if (shoff == 0) return {};  // no section headers (stripped to the bone)
+    const std::uint16_t shentsize = read_u16(image, l.e_shentsize);
+    // e_shnum 0 with a table: the count is in section 0's sh_size (gABI extended numbering).
+    const std::uint64_t shnum = std::max<std::uint16_t>(read_u16(image, l.e_shnum), 1);
+    const auto table_end = checked_add(shoff, shnum * shentsize);
+    if (!table_end || *table_end > image.size())
+        return invalid(
+            "ELF section headers ({} {} of {} bytes at offset {:#x}) extend beyond the image "
+            "of {} bytes: the file is cut short",
+            shnum, shnum == 1 ? "entry" : "entries", shentsize, shoff, image.size());
     return {};
 }
 
@@ -192,6 +224,7 @@ Result<ElfImage> parse_elf(std::span<const std::uint8_t> image, std::uint64_t ra
     if (!layout) return std::unexpected(layout.error());
     const ClassLayout& l = **layout;
     if (auto ok = check_header(image, l); !ok) return std::unexpected(ok.error());
+    if (auto ok = check_section_headers(image, l); !ok) return std::unexpected(ok.error());
 
     ElfImage elf;
     elf.is64 = &l == &kElf64;

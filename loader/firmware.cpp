@@ -15,7 +15,6 @@ namespace hvgdb::loader {
 namespace {
 
 constexpr std::uint64_t kRomPage = 4 * kKiB;  // the host maps memory in pages
-constexpr std::uint64_t kMaxFirmware = 16 * kMiB;
 constexpr std::uint64_t kFourGiB = 4 * kGiB;
 constexpr std::uint64_t kLowAliasEnd = kMiB;        // the legacy BIOS area ends at 1 MiB
 constexpr std::uint64_t kMaxLowAlias = 128 * kKiB;  // 0xe0000..0xfffff
@@ -44,7 +43,7 @@ Result<LoadedImage> load_firmware(std::span<const std::uint8_t> image, GuestMemo
             "a firmware image is a whole number of 4 KiB pages (ROMs are usually 64 KiB to "
             "16 MiB); this one has {} bytes",
             size);
-    if (size > kMaxFirmware)
+    if (size > kMaxFirmwareBytes)
         return invalid("firmware image of {} is larger than the 16 MiB limit", describe_size(size));
     const std::uint64_t base = kFourGiB - size;
     const std::uint64_t ram = memory.size();

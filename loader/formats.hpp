@@ -11,6 +11,8 @@ namespace hvgdb::loader {
 
 inline constexpr std::uint64_t kBootSectorAddress = 0x7c00;
 inline constexpr std::uint64_t kSectorSize = 512;
+// The largest firmware ROM: it ends at 4 GiB, and 16 MiB is the flash size of current boards.
+inline constexpr std::uint64_t kMaxFirmwareBytes = std::uint64_t{16} << 20;
 
 // True when the image is at least one sector and bytes 510-511 are 55 AA.
 bool has_boot_signature(std::span<const std::uint8_t> image);

@@ -1,5 +1,7 @@
 // load(): picks the image format from the bytes or the options, checks that the options fit
-// the format, and dispatches to the format's loader.  Depends on {fmt}.
+// the format, and dispatches to the format's loader; check_image(): the same into RAM that
+// keeps nothing.  Depends on {fmt}.
+#include "loader/bytes.hpp"
 #include "loader/cpu_tables.hpp"
 #include "loader/errors.hpp"
 #include "loader/formats.hpp"
@@ -96,7 +98,32 @@ Result<LoadedImage> with_cpu_tables(Result<LoadedImage> loaded, GuestMemory& mem
     return loaded;
 }
 
+// Guest memory that checks each write against its size and keeps nothing.
+class DiscardingMemory final : public GuestMemory {
+  public:
+    explicit DiscardingMemory(std::uint64_t size) : size_(size) {}
+    std::uint64_t size() const override { return size_; }
+    Result<void> write(std::uint64_t gpa, std::span<const std::uint8_t> bytes) override {
+        return fill(gpa, 0, bytes.size());
+    }
+    Result<void> fill(std::uint64_t gpa, std::uint8_t, std::uint64_t length) override {
+        if (!fits_below(gpa, length, size_))
+            return invalid("the loader wrote {:#x} bytes at {:#x}, outside RAM ({})", length, gpa,
+                           describe_size(size_));
+        return {};
+    }
+
+  private:
+    std::uint64_t size_;
+};
+
 }  // namespace
+
+Result<LoadedImage> check_image(std::span<const std::uint8_t> image, std::uint64_t ram_size,
+                                const LoadOptions& options) {
+    DiscardingMemory memory(ram_size);
+    return load(image, memory, options);
+}
 
 Result<LoadedImage> load(std::span<const std::uint8_t> image, GuestMemory& memory,
                          const LoadOptions& options) {

@@ -147,4 +147,10 @@ CpuState reset_state(std::uint32_t processor_signature);
 Result<LoadedImage> load(std::span<const std::uint8_t> image, GuestMemory& memory,
                          const LoadOptions& options);
 
+// Everything load() checks, before a machine exists: load() into RAM of `ram_size` bytes that
+// keeps nothing.  An image that passes loads into real RAM of that size with the same options
+// (the processor signature aside, which changes only table contents).
+Result<LoadedImage> check_image(std::span<const std::uint8_t> image, std::uint64_t ram_size,
+                                const LoadOptions& options);
+
 }  // namespace hvgdb::loader

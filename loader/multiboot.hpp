@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "loader/cpu_tables.hpp"
@@ -73,6 +74,9 @@ struct KernelImage {
     std::vector<KernelSegment> segments;
     std::optional<std::uint64_t> entry;  // physical; nothing when an ELF entry has no segment
     std::uint64_t unresolved_entry = 0;  // the ELF e_entry then, for the message
+    // Where the entry comes from when a header field gives it ("entry_addr", "entry address
+    // tag"), which must then lie inside a segment; empty for an ELF entry (found in one).
+    std::string_view entry_field;
 };
 
 // Where the kernel's bytes go, from the a.out-kludge style address fields (both versions

@@ -174,7 +174,10 @@ Result<KernelImage> place_kernel(std::span<const std::uint8_t> image,
             return invalid(
                 "Multiboot2 header at offset {:#x} has an address tag but no entry address tag",
                 header.offset);
-        if (kernel) kernel->kind = "address tag";
+        if (kernel) {
+            kernel->kind = "address tag";
+            kernel->entry_field = "entry address tag";
+        }
         return kernel;
     }
     if (!has_elf_magic(image))
@@ -183,7 +186,10 @@ Result<KernelImage> place_kernel(std::span<const std::uint8_t> image,
             "file, and this image does not start with the ELF magic",
             header.offset);
     auto kernel = kernel_from_elf(image, ram);
-    if (kernel && requests.entry) kernel->entry = *requests.entry;
+    if (kernel && requests.entry) {
+        kernel->entry = *requests.entry;
+        kernel->entry_field = "entry address tag";
+    }
     return kernel;
 }
 

@@ -3,6 +3,7 @@
 // writes.  Depends on {fmt}.
 #include <algorithm>
 #include <limits>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -23,6 +24,24 @@ constexpr std::uint64_t align_up(std::uint64_t value, std::uint64_t align) {
 // Multiboot hands the kernel 32-bit addresses, so everything it is told about lies below 4 GiB.
 std::uint64_t addressable_limit(std::uint64_t ram_size) {
     return std::min(ram_size, 4 * kGiB);
+}
+
+bool inside_kernel(const KernelImage& kernel, std::uint64_t address) {
+    return std::any_of(kernel.segments.begin(), kernel.segments.end(), [&](const auto& s) {
+        return address >= s.gpa && address - s.gpa < s.memsz;
+    });
+}
+
+// "0x100000..0x101200, 0x200000..0x200400", the first few of them.
+std::string describe_segments(const KernelImage& kernel) {
+    constexpr std::size_t kShown = 4;
+    std::string text;
+    for (std::size_t i = 0; i < kernel.segments.size() && i < kShown; ++i) {
+        const auto& s = kernel.segments[i];
+        text += fmt::format("{}{:#x}..{:#x}", i ? ", " : "", s.gpa, s.gpa + s.memsz);
+    }
+    if (kernel.segments.size() > kShown) text += ", ...";
+    return text;
 }
 
 }  // namespace
@@ -77,6 +96,7 @@ Result<KernelImage> kernel_from_addresses(std::span<const std::uint8_t> image,
     kernel.kind = "a.out kludge";
     kernel.segments.push_back(s);
     kernel.entry = a.entry_addr;
+    kernel.entry_field = "entry_addr";
     return kernel;
 }
 
@@ -169,6 +189,12 @@ Result<LoadedImage> finish_multiboot_load(
             "give the entry address with --entry ADDR",
             kernel.unresolved_entry);
     const std::uint64_t entry = options.entry.value_or(kernel.entry.value_or(0));
+    // An entry the header gives must be code the kernel brings (--entry is the user's choice).
+    if (!options.entry && !inside_kernel(kernel, entry))
+        return invalid(
+            "Multiboot {} {:#x} is outside the kernel ({}); give the entry address with "
+            "--entry ADDR",
+            kernel.entry_field, entry, describe_segments(kernel));
 
     LoadedImage loaded;
     loaded.format = Format::multiboot;

@@ -38,7 +38,9 @@ Result<void> SwBreakpoints::insert(std::uint64_t linear, std::uint64_t gpa) {
     if (old != by_linear_.end() && old->second == key)
         return {};  // the same breakpoint twice is one (gdb may resend Z0)
     auto shared = by_host_.find(key);
-    if (shared == by_host_.end() && by_host_.size() >= max_breakpoints)
+    // Both counts: many linear addresses can share one byte (a guest's aliased mappings).
+    if ((shared == by_host_.end() && by_host_.size() >= max_breakpoints) ||
+        (old == by_linear_.end() && by_linear_.size() >= max_breakpoints))
         return make_error(
             ErrorKind::target,
             fmt::format("too many software breakpoints (the limit is {})", max_breakpoints));
@@ -120,6 +122,11 @@ void SwBreakpoints::remember_removed(std::uint64_t linear, std::uintptr_t key) {
 bool SwBreakpoints::contains_linear(std::uint64_t linear) const {
     std::lock_guard lock(mutex_);
     return by_linear_.contains(linear);
+}
+
+std::size_t SwBreakpoints::size() const {
+    std::lock_guard lock(mutex_);
+    return by_linear_.size();
 }
 
 SwBreakpoints::Trap SwBreakpoints::classify(std::uint64_t linear,

@@ -60,6 +60,7 @@ class SwBreakpoints {
     // Returns what `rewrite` returned; the table is patched again either way.
     Result<void> rewrite(const std::function<Result<void>()>& rewrite);
     bool contains_linear(std::uint64_t linear) const;
+    std::size_t size() const;  // inserted breakpoints (linear addresses)
 
     // What a trap (int3's #BP, or the exit after hlt) on the byte at `gpa`, reached at
     // `linear`, came from.  `gpa` is nullopt when the address could not be translated.

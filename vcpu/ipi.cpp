@@ -119,6 +119,7 @@ Machine::Impl::Startup Machine::Impl::take_startup(Vcpu& vcpu, VcpuThread& self,
         if (auto snap = take_snapshot(vcpu)) {
             std::lock_guard lock(mutex);
             self.snapshot = *snap;
+            self.snapshot_partial = false;
         }
     };
     auto failed = [&](const Error& e) {

@@ -149,9 +149,8 @@ void Machine::set_stop_handler(std::function<void(const VcpuStop&)> handler) {
     impl_->stop_handler = std::move(handler);
 }
 
-VcpuSnapshot Machine::snapshot(unsigned id) const {
-    std::lock_guard lock(impl_->mutex);
-    return impl_->vcpus.at(id)->snapshot;
+VcpuSnapshot Machine::snapshot(unsigned id, SnapshotParts parts) const {
+    return impl_->snapshot(id, parts);
 }
 
 Result<void> Machine::write_snapshot(unsigned id, const VcpuSnapshot& s) {
@@ -239,6 +238,18 @@ void Machine::discard_pending_stops() {
     impl_->pending_stops.clear();
 }
 
+DebugFootprint Machine::debug_footprint() const {
+    DebugFootprint f;
+    f.sw_breakpoints = impl_->breakpoints.size();
+    f.watchpoints = impl_->page_watches.size();
+    f.protected_pages = impl_->page_watches.protected_pages();
+    std::lock_guard lock(impl_->mutex);
+    f.debug_registers = static_cast<std::size_t>(
+        std::ranges::count_if(impl_->hw_slots, [](const auto& slot) { return slot.has_value(); }));
+    f.kept_stops = impl_->pending_stops.size();
+    return f;
+}
+
 void Machine::resume(std::span<const VcpuAction> actions) {
     impl_->page_watches.apply();  // before the vCPUs enter the guest again
     impl_->resume(actions);
@@ -286,6 +297,7 @@ Result<void> Machine::reset(const std::function<Result<void>()>& reload) {
     m.ports->reset();
     for (auto& v : m.vcpus) {
         VcpuSnapshot state;
+        (void)m.snapshot(v->id, SnapshotParts::all);  // its TSC read, for the line below
         {
             std::lock_guard lock(m.mutex);
             state = v->reset_state;

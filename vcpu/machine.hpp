@@ -31,6 +31,10 @@ struct VcpuSnapshot {
     bool operator==(const VcpuSnapshot&) const = default;
 };
 
+// The parts of a snapshot a reader needs up to date (Machine::snapshot): `regs` and `sregs`,
+// or all of it.
+enum class SnapshotParts { cpu, all };
+
 enum class StopCause {
     sw_breakpoint,
     hw_breakpoint,
@@ -93,6 +97,17 @@ struct MachineConfig {
     std::function<void(const std::string&)> log;
 };
 
+// What the debugger has placed in the machine: all zero once its state is cleared
+// (clear_breakpoints, discard_pending_stops), as when the debugger leaves.
+struct DebugFootprint {
+    std::size_t sw_breakpoints = 0;   // inserted, by linear address
+    std::size_t debug_registers = 0;  // DR0-DR3 in use (hardware breakpoints, watches)
+    std::size_t watchpoints = 0;      // watches listed by their bytes (see PageWatches)
+    std::size_t protected_pages = 0;  // pages not at their mapping's permissions
+    std::size_t kept_stops = 0;       // stops kept to report at a later resume
+    bool operator==(const DebugFootprint&) const = default;
+};
+
 // One place where a ROM shows: `size` bytes from `offset` in the ROM appear at guest-physical
 // `gpa`.  All three are multiples of 4 KiB (a KVM memory slot's granularity).
 struct RomWindow {
@@ -141,12 +156,15 @@ class Machine {
     // Where stops are reported, from a vCPU thread, once every vCPU has left the guest.
     void set_stop_handler(std::function<void(const VcpuStop&)>);
 
-    // Registers: the snapshot published at the last stop.  Only while stopped.  A write is
-    // applied at once on the vCPU's thread (what differs from the snapshot, no more) and the
-    // snapshot re-read; when the hypervisor refuses it (an inconsistent CR0, a read-only
-    // MSR changed), ErrorKind::target and the vCPU keeps its state.  Before start() the
-    // write is only staged, like set_initial_state.
-    VcpuSnapshot snapshot(unsigned id) const;
+    // Registers: the snapshot published at the last stop.  Only while stopped.  A stop reads
+    // the general and system registers (`cpu`), which is all a stop report and memory
+    // addressing need; the FPU, debug registers and MSRs are read once after the stop, on the
+    // vCPU's thread, by the first snapshot() that asks for `all` (with `cpu` they are those of
+    // an earlier read).  A write is applied at once on the vCPU's thread (what differs from
+    // the snapshot, no more) and the snapshot re-read; when the hypervisor refuses it (an
+    // inconsistent CR0, a read-only MSR changed), ErrorKind::target and the vCPU keeps its
+    // state.  Before start() the write is only staged, like set_initial_state.
+    VcpuSnapshot snapshot(unsigned id, SnapshotParts parts = SnapshotParts::all) const;
     Result<void> write_snapshot(unsigned id, const VcpuSnapshot&);
 
     // Guest-physical memory (RAM and ROM) from any thread, through the breakpoint table.
@@ -175,6 +193,7 @@ class Machine {
     // Forgets stops that happened while another was being reported (the debugger that
     // would have been told about them has left).
     void discard_pending_stops();
+    DebugFootprint debug_footprint() const;
 
     // Run control.  In all-stop mode (the default) a stop of one vCPU makes every other
     // running vCPU leave the guest before the stop is reported, and a stop that happens

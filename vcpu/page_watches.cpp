@@ -175,6 +175,16 @@ bool PageWatches::empty() const {
     return watches_.empty();
 }
 
+std::size_t PageWatches::size() const {
+    std::lock_guard lock(mutex_);
+    return watches_.size();
+}
+
+std::size_t PageWatches::protected_pages() const {
+    std::lock_guard lock(mutex_);
+    return applied_.size();
+}
+
 std::optional<WatchHit> PageWatches::complete_access(const MmioAccess& access) {
     const MemoryRegion* region = memory_.region_at(access.gpa);
     if (access.is_write) {

@@ -75,6 +75,8 @@ class PageWatches {
     void clear();
     bool contains(WatchKind kind, std::uint64_t linear, std::uint64_t length) const;
     bool empty() const;
+    std::size_t size() const;             // watches
+    std::size_t protected_pages() const;  // pages not at their region's permissions
     // How many times page permissions have changed; waits for a change under way.
     std::uint64_t layout_changes() const;
 

@@ -81,6 +81,17 @@ void Machine::Impl::plan_step(VcpuThread& self) {
     std::array<std::uint8_t, 15> bytes{};  // the longest instruction (SDM vol. 2A, 2.3.11)
     const std::size_t fetched = linear.read(plan.pc, bytes);
     plan.instruction = x86::classify_instruction({bytes.data(), fetched}, x86::cpu_mode(sregs));
+    // A breakpoint's hlt byte at the PC is not stepped (see run_until_stop); an int3 one traps
+    // before it runs anyway.
+    if (breakpoints.mechanism() == SwBreakpointMechanism::hlt) {
+        if (auto t = linear.translate(plan.pc)) {
+            std::uint8_t byte = 0;
+            plan.on_breakpoint =
+                breakpoints.classify(plan.pc, t->physical) == SwBreakpoints::Trap::breakpoint &&
+                memory.read_raw(t->physical, {&byte, 1}) &&
+                byte == breakpoint_opcode(SwBreakpointMechanism::hlt);
+        }
+    }
     // INT n, INT3, INTO: the CPU clears TF as it enters the handler through the IVT or IDT
     // (SDM vol. 3B, 17.3.1.4), so the host's single-step trap would come only after the
     // handler returned and the next instruction ran, or never.  A host that emulates the

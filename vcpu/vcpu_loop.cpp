@@ -73,18 +73,36 @@ void read_msrs(Vcpu& vcpu, x86::ModelSpecificRegisters& msrs) {
 
 }  // namespace
 
-Result<VcpuSnapshot> take_snapshot(Vcpu& vcpu) {
+namespace {
+
+// The general and system registers into `s`.
+Result<void> take_cpu(Vcpu& vcpu, VcpuSnapshot& s) {
     auto regs = vcpu.get_registers();
     if (!regs) return std::unexpected(regs.error());
     auto sregs = vcpu.get_system_registers();
     if (!sregs) return std::unexpected(sregs.error());
+    s.regs = *regs;
+    s.sregs = *sregs;
+    return {};
+}
+
+}  // namespace
+
+Result<void> take_rest(Vcpu& vcpu, VcpuSnapshot& s) {
     auto fpu = vcpu.get_fpu();
     if (!fpu) return std::unexpected(fpu.error());
-    VcpuSnapshot s{*regs, *sregs, *fpu, {}, {}};
+    s.fpu = *fpu;
     // Debug registers and MSRs are shown as far as the host lets us read them; the guest runs
     // and is debugged without them.
     if (auto debug = vcpu.get_debug_registers()) s.debug = *debug;
     read_msrs(vcpu, s.msrs);
+    return {};
+}
+
+Result<VcpuSnapshot> take_snapshot(Vcpu& vcpu) {
+    VcpuSnapshot s;
+    if (auto r = take_cpu(vcpu, s); !r) return std::unexpected(r.error());
+    if (auto r = take_rest(vcpu, s); !r) return std::unexpected(r.error());
     return s;
 }
 
@@ -368,6 +386,10 @@ void Machine::Impl::thread_main(VcpuThread& self) {
             stuck.reset();
             continue;
         }
+        if (command == VcpuThread::Command::read_rest) {
+            read_rest(vcpu, self);
+            continue;
+        }
         const bool step = command == VcpuThread::Command::step;
 
         if (staged) {
@@ -439,24 +461,71 @@ void Machine::Impl::thread_main(VcpuThread& self) {
 }
 
 void Machine::Impl::finish_stop(Vcpu& vcpu, VcpuThread& self, VcpuStop stop) {
-    if (auto snap = take_snapshot(vcpu)) {
+    // The general and system registers only, which KVM_RUN has left in the run area where the
+    // host can (no ioctl); the rest when asked for (snapshot()), as each ioctl costs a vCPU
+    // load, dear on a nested host.  A fault's state is read whole: thread_main keeps it to
+    // compare.
+    const bool whole = stop.cause == StopCause::fault;
+    VcpuSnapshot snap;
+    {
         std::lock_guard lock(mutex);
-        self.snapshot = *snap;
-        self.lapic.set_base(snap->sregs.apic_base);
-    } else if (stop.cause != StopCause::fault) {
-        stop = fault(self.id, "cannot read registers: " + snap.error().message());
+        snap = self.snapshot;
+    }
+    auto read = take_cpu(vcpu, snap);
+    if (read && whole) read = take_rest(vcpu, snap);
+    if (read) {
+        std::lock_guard lock(mutex);
+        self.snapshot = snap;
+        self.snapshot_partial = !whole;
+        self.lapic.set_base(snap.sregs.apic_base);
+    } else if (!whole) {
+        stop = fault(self.id, "cannot read registers: " + read.error().message());
     }
     publish_stop(self, std::move(stop));
 }
 
+void Machine::Impl::read_rest(Vcpu& vcpu, VcpuThread& self) {
+    VcpuSnapshot snap;
+    {
+        std::lock_guard lock(mutex);
+        snap = self.snapshot;
+    }
+    // What the host will not read keeps its earlier value, as at a whole read.
+    (void)take_rest(vcpu, snap);
+    {
+        std::lock_guard lock(mutex);
+        self.snapshot = snap;
+        self.snapshot_partial = false;
+    }
+    self.write_done.notify_all();
+}
+
+VcpuSnapshot Machine::Impl::snapshot(unsigned id, SnapshotParts parts) {
+    std::unique_lock lock(mutex);
+    VcpuThread& v = *vcpus.at(id);
+    // The rest is read on the vCPU's thread while it waits for a command: not before it has
+    // loaded its state, not while it runs (non-stop mode), not from that thread itself.
+    if (parts == SnapshotParts::all && v.snapshot_partial && v.kick && !v.running && !shut_down &&
+        v.command == VcpuThread::Command::none && std::this_thread::get_id() != v.thread.get_id()) {
+        v.command = VcpuThread::Command::read_rest;
+        v.wake.notify_all();
+        v.write_done.wait(lock, [&] { return !v.snapshot_partial || shut_down; });
+    }
+    return v.snapshot;
+}
+
 void Machine::Impl::apply_write(Vcpu& vcpu, VcpuThread& self) {
     VcpuSnapshot before, after;
+    bool partial = false;
     {
         std::lock_guard lock(mutex);
         before = self.snapshot;
+        partial = self.snapshot_partial;
         after = std::move(*self.write_request);
         self.write_request.reset();
     }
+    // What the vCPU holds, to compare with (the write itself starts from snapshot(all)).
+    if (partial) (void)take_rest(vcpu, before);
     Result<void> result = apply_changes(vcpu, before, after);
     // Publish what the vCPU holds now, which may differ from what was asked (KVM sets
     // CR0.ET and EFER.LMA itself, for one).  The TSC stays the one read at the stop, so that
@@ -471,6 +540,7 @@ void Machine::Impl::apply_write(Vcpu& vcpu, VcpuThread& self) {
         std::lock_guard lock(mutex);
         if (fresh) {
             self.snapshot = *fresh;
+            self.snapshot_partial = false;
             self.lapic.set_base(fresh->sregs.apic_base);
         }
         self.write_result = std::move(result);
@@ -531,6 +601,11 @@ std::optional<VcpuStop> Machine::Impl::step_original(Vcpu& vcpu, VcpuThread& sel
 VcpuStop Machine::Impl::run_until_stop(Vcpu& vcpu, VcpuThread& self, bool step,
                                        bool debug_registers_off) {
     const unsigned id = self.id;
+    // A breakpoint's hlt byte at the step's start (plan_step): the stop an int3 there makes
+    // before anything runs.  Run, the hlt would be completed by KVM and reported as the step's
+    // trap, with the PC past the byte, inside the instruction it stands for.
+    if (step && self.step_plan && self.step_plan->on_breakpoint)
+        return stop_of(id, StopCause::sw_breakpoint, self.step_plan->pc);
     for (;;) {
         if (self.stop_requested.load()) return stop_of(id, StopCause::interrupted);
         if (startup_pending(self)) {  // an INIT from another vCPU, or from this one
@@ -854,10 +929,13 @@ void Machine::Impl::resume(std::span<const VcpuAction> actions) {
                 v.stop_requested = false;
                 v.quiet_stop = false;
                 ++running_count;
-                v.wake.notify_all();
             }
         }
     }
+    // Woken once the lock is free, so that a vCPU thread does not wake only to wait for it.
+    // A vCPU named here that did not start re-checks its wait and sleeps on.
+    for (const auto& a : actions)
+        if (a.vcpu < vcpus.size()) vcpus[a.vcpu]->wake.notify_all();
     if (handler)
         for (const auto& r : reports) handler(r);
 }

@@ -23,6 +23,7 @@ struct StepPlan {
     std::uint64_t pc = 0;  // linear
     x86::InstructionClass instruction;
     std::optional<x86::InterruptEntry> entry;  // INT n, INT3, INTO: the handler it enters
+    bool on_breakpoint = false;  // the PC's byte is a breakpoint's hlt (SwBreakpointMechanism)
     bool enters_handler_at(std::uint64_t linear) const { return entry && entry->handler == linear; }
 };
 
@@ -32,7 +33,8 @@ void add_step_catch(DebugControl& debug, std::uint64_t linear);
 
 // One vCPU's thread and the messages it takes.  Fields are guarded by Machine::Impl::mutex.
 struct VcpuThread {
-    enum class Command { none, run, step, write, quit };
+    // read_rest: the parts of the snapshot a stop leaves unread (see snapshot_partial).
+    enum class Command { none, run, step, write, read_rest, quit };
 
     unsigned id = 0;
     std::thread thread;
@@ -45,12 +47,15 @@ struct VcpuThread {
     std::optional<DebugControl> applied_debug;  // vCPU thread only: what KVM has now
     std::optional<StepPlan> step_plan;          // vCPU thread only: the single step under way
     VcpuSnapshot snapshot;                      // published at each stop
+    // A stop reads the general and system registers only; the FPU, debug registers and MSRs
+    // in `snapshot` are then those of an earlier read until snapshot(all) has them read.
+    bool snapshot_partial = false;
     VcpuSnapshot reset_state;                   // published by start(): what reset() restores
     bool reset_waits_for_sipi = false;          // and whether it waited for SIPI then
     bool snapshot_dirty = false;                // staged writes to apply before running
     std::optional<VcpuSnapshot> write_request;  // Command::write: the state to apply now
     std::optional<Result<void>> write_result;   // and how that went, for write_snapshot
-    std::condition_variable write_done;
+    std::condition_variable write_done;         // a write applied, or the rest read
     std::condition_variable wake;
 
     // Interprocessor interrupts (ipi.cpp).  INIT, SIPI, NMI and fixed interrupts from other
@@ -66,6 +71,9 @@ struct VcpuThread {
 
 // The vCPU's state as the debugger sees it, and the part of it a loader sets (vcpu_loop.cpp).
 Result<VcpuSnapshot> take_snapshot(Vcpu& vcpu);
+// What take_snapshot reads beyond the general and system registers: the FPU, the debug
+// registers and the MSRs, into `s`.
+Result<void> take_rest(Vcpu& vcpu, VcpuSnapshot& s);
 Result<void> load_snapshot(Vcpu& vcpu, const VcpuSnapshot& s);
 
 struct Machine::Impl {
@@ -143,6 +151,8 @@ struct Machine::Impl {
     void ask_to_stop(VcpuThread& v);  // under mutex: out of the guest or its wait, and stop
     void finish_stop(Vcpu& vcpu, VcpuThread& self, VcpuStop stop);  // snapshot, then publish
     void apply_write(Vcpu& vcpu, VcpuThread& self);                 // Command::write
+    void read_rest(Vcpu& vcpu, VcpuThread& self);                   // Command::read_rest
+    VcpuSnapshot snapshot(unsigned id, SnapshotParts parts);        // Machine::snapshot
     void publish_stop(VcpuThread& self, VcpuStop stop);
     DebugControl debug_control(bool step) const;  // under mutex
 

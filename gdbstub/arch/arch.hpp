@@ -45,6 +45,13 @@ struct Arch {
     std::string_view triple = {};
 
     std::size_t register_bytes(std::size_t regno) const { return registers[regno].bitsize / 8; }
+    // Every register's bytes, in order: the data of a 'g' reply or a 'G' packet.
+    std::size_t all_register_bytes() const {
+        std::size_t total = 0;
+        for (std::size_t regno = 0; regno < registers.size(); ++regno)
+            total += register_bytes(regno);
+        return total;
+    }
 };
 
 // The first register with this role, e.g. the pc for stop replies and 'c addr'.

@@ -7,7 +7,9 @@ namespace hvgdb::gdbstub::protocol {
 
 Codec::Codec(std::size_t max_packet) : decoder_(max_packet) {}
 
-std::optional<Inbound> Codec::feed(std::uint8_t byte, std::string& out) {
+std::optional<Inbound> Codec::feed(std::uint8_t byte, std::string& out, bool interrupt_anywhere) {
+    // Not given to the decoder: a packet in progress goes on without it.
+    if (interrupt_anywhere && byte == kInterruptByte) return Inbound{Inbound::Kind::interrupt, {}};
     auto decoded = decoder_.feed(byte);
     if (!decoded) return std::nullopt;
     switch (decoded->kind) {
@@ -19,11 +21,17 @@ std::optional<Inbound> Codec::feed(std::uint8_t byte, std::string& out) {
             if (acks_) out.push_back('+');
             return Inbound{Inbound::Kind::rejected, decoded->text};
         case Decoded::Kind::bad_checksum:
-            // Ask for it again.  In no-ack mode there is no retransmission to ask for: the
-            // packet is dropped (the manual leaves recovery to the transport, which is
-            // reliable for us: TCP or a unix socket).
-            if (acks_) out.push_back('-');
-            return std::nullopt;
+            // Ask for it again.
+            if (acks_) {
+                out.push_back('-');
+                return std::nullopt;
+            }
+            // No-ack mode has no retransmission to ask for, and the manual lets the receiver
+            // ignore checksums ("Packet Acknowledgment").  Our transports are reliable, so a
+            // wrong checksum is the client's bug, not line noise: the packet is not run (it
+            // might not be what the client meant) but answered with an error, so that the
+            // client is not left waiting for a reply that never comes.
+            return Inbound{Inbound::Kind::rejected, decoded->text};
         case Decoded::Kind::nak:
             if (acks_) out += last_frame_;
             return std::nullopt;

@@ -1,8 +1,9 @@
 // The link level of one connection: the framing decoder plus the acknowledgement rules
 // (gdb manual, "Packet Acknowledgment").  In ack mode every intact packet is answered '+',
 // a corrupted one '-' (the client then sends it again), and a '-' from the client makes us
-// send our last packet again.  After QStartNoAckMode's OK both sides stop acking.  Bytes in,
-// bytes out, no I/O.  Pure: std + fmt.
+// send our last packet again.  After QStartNoAckMode's OK both sides stop acking, and a
+// corrupted packet is rejected (answered with an error) instead.  Bytes in, bytes out, no
+// I/O.  Pure: std + fmt.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +20,8 @@ struct Inbound {
     enum class Kind {
         packet,     // `text` is the decoded payload
         interrupt,  // 0x03
-        rejected,   // an intact packet we cannot take: `text` says why; reply with an error
+        rejected,   // a packet we cannot take (too long, malformed framing, or in no-ack
+                    // mode a bad checksum): `text` says why; reply with an error
     };
     Kind kind;
     std::string_view text;  // valid until the next feed()
@@ -29,8 +31,12 @@ class Codec {
   public:
     explicit Codec(std::size_t max_packet = kMaxPacketSize);
 
-    // One byte from the client.  Appends any '+', '-' or retransmission to `out`.
-    std::optional<Inbound> feed(std::uint8_t byte, std::string& out);
+    // One byte from the client.  Appends any '+', '-' or retransmission to `out`.  With
+    // `interrupt_anywhere` 0x03 is the interrupt even inside a packet, where it is data
+    // otherwise: for while the target runs in all-stop mode, when a client sends nothing but
+    // 0x03 and 'k' (gdb manual, "Interrupts"), so that a stray '$' cannot swallow a Ctrl-C.
+    std::optional<Inbound> feed(std::uint8_t byte, std::string& out,
+                                bool interrupt_anywhere = false);
 
     // Frames `payload` into `out` and keeps the frame for a retransmission.
     void send(std::string_view payload, std::string& out);

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "gdbstub/protocol/parse_util.hpp"
+
 namespace hvgdb::gdbstub::protocol {
 
 std::optional<std::uint8_t> hex_digit_value(char c) {
@@ -53,10 +55,11 @@ Result<std::uint64_t> parse_hex_u64(std::string_view text) {
     for (char c : text) {
         auto digit = hex_digit_value(c);
         if (!digit)
-            return make_error(ErrorKind::protocol, fmt::format("bad hex number '{}'", text));
-        if (value >> 60 != 0) {
             return make_error(ErrorKind::protocol,
-                              fmt::format("hex number '{}' overflows 64 bits", text));
+                              fmt::format("bad hex number '{}'", detail::excerpt(text)));
+        if (value >> 60 != 0) {
+            return make_error(ErrorKind::protocol, fmt::format("hex number '{}' overflows 64 bits",
+                                                               detail::excerpt(text)));
         }
         value = value << 4 | *digit;
     }

@@ -10,7 +10,6 @@ namespace {
 constexpr std::uint8_t kEscape = '}';
 constexpr std::uint8_t kEscapeXor = 0x20;
 constexpr std::uint8_t kRepeat = '*';
-constexpr std::uint8_t kInterrupt = 0x03;
 
 // gdb manual, "Overview": a run-length count character n stands for n - 29 more copies and
 // must be printable; '#' and '$' are never counts.
@@ -33,7 +32,7 @@ std::optional<Decoded> PacketDecoder::feed(std::uint8_t byte) {
             if (byte == '$') start_packet();
             if (byte == '+') return Decoded{Decoded::Kind::ack, {}};
             if (byte == '-') return Decoded{Decoded::Kind::nak, {}};
-            if (byte == kInterrupt) return Decoded{Decoded::Kind::interrupt, {}};
+            if (byte == kInterruptByte) return Decoded{Decoded::Kind::interrupt, {}};
             return std::nullopt;
 
         case State::payload:
@@ -54,21 +53,25 @@ std::optional<Decoded> PacketDecoder::feed(std::uint8_t byte) {
             take_payload_byte(byte);
             return std::nullopt;
 
-        case State::checksum_high: {
+        case State::checksum_high:
+        case State::checksum_low: {
+            // A '$' here means the checksum was lost with the rest of that packet, as a '$'
+            // inside the payload does: the new packet starts.
+            if (byte == '$') {
+                start_packet();
+                return std::nullopt;
+            }
             auto digit = hex_digit_value(static_cast<char>(byte));
             if (!digit) {
                 state_ = State::idle;
                 return Decoded{Decoded::Kind::bad_checksum, "checksum is not hex"};
             }
-            checksum_high_ = *digit;
-            state_ = State::checksum_low;
-            return std::nullopt;
-        }
-
-        case State::checksum_low: {
+            if (state_ == State::checksum_high) {
+                checksum_high_ = *digit;
+                state_ = State::checksum_low;
+                return std::nullopt;
+            }
             state_ = State::idle;
-            auto digit = hex_digit_value(static_cast<char>(byte));
-            if (!digit) return Decoded{Decoded::Kind::bad_checksum, "checksum is not hex"};
             return finish_packet(static_cast<std::uint8_t>(checksum_high_ << 4 | *digit));
         }
     }

@@ -18,13 +18,16 @@ namespace hvgdb::gdbstub::protocol {
 // time on -- and stays far above the largest 'g' reply, even with system registers added.
 inline constexpr std::size_t kMaxPacketSize = 0x10000;
 
+// Ctrl-C: the interrupt between packets (gdb manual, "Interrupts").
+inline constexpr std::uint8_t kInterruptByte = 0x03;
+
 struct Decoded {
     enum class Kind {
         packet,        // a complete packet with a good checksum: `text` is its decoded payload
         ack,           // '+' between packets
         nak,           // '-' between packets: the client wants our last packet again
-        interrupt,     // 0x03 between packets
-        bad_checksum,  // a complete packet whose checksum does not match: `text` says why
+        interrupt,     // 0x03 between packets (inside one it is data: X carries raw bytes)
+        bad_checksum,  // a packet whose checksum does not match or is not hex: `text` says why
         rejected,  // a complete, intact packet we cannot take (too long, bad RLE): `text` says why
     };
     Kind kind;

@@ -33,7 +33,7 @@ Result<Command> thread_list_next(std::string_view) {
 // A 'v' packet's name ends at the first ';' (gdb manual, "Packets", 'v'): "vStopped;x" is
 // vStopped with arguments it does not take, while "vStoppedx" is another, unknown packet.
 Result<Command> unexpected_arguments(std::string_view args) {
-    return detail::malformed("unexpected arguments '{}'", args);
+    return detail::malformed("unexpected arguments '{}'", detail::excerpt(args));
 }
 
 using M = PacketName::Match;

@@ -34,7 +34,8 @@ Result<std::pair<detail::AddressLength, std::string_view>> parse_write_header(st
 Result<Command> parse_read_registers(std::string_view args) {
     auto suffix = split_thread_suffix(args);
     if (!suffix) return std::unexpected(suffix.error());
-    if (!suffix->args.empty()) return malformed("unexpected arguments to 'g': '{}'", args);
+    if (!suffix->args.empty())
+        return malformed("unexpected arguments to 'g': '{}'", detail::excerpt(args));
     return ReadRegisters{suffix->thread};
 }
 

@@ -9,7 +9,8 @@ namespace hvgdb::gdbstub::protocol {
 Result<Command> parse_non_stop(std::string_view args) {
     if (args == "1") return SetNonStop{true};
     if (args == "0") return SetNonStop{false};
-    return detail::malformed("expected 'QNonStop:0' or 'QNonStop:1', got 'QNonStop:{}'", args);
+    return detail::malformed("expected 'QNonStop:0' or 'QNonStop:1', got 'QNonStop:{}'",
+                             detail::excerpt(args));
 }
 
 }  // namespace hvgdb::gdbstub::protocol

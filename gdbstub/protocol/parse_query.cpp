@@ -29,7 +29,8 @@ Result<ClientFeature> parse_client_feature(std::string_view text) {
                 feature.kind = ClientFeature::Kind::query;
                 break;
             default:
-                return malformed("qSupported feature '{}' lacks +, -, ? or =", text);
+                return malformed("qSupported feature '{}' lacks +, -, ? or =",
+                                 detail::excerpt(text));
         }
         feature.name = text.substr(0, text.size() - 1);
     }

@@ -58,14 +58,14 @@ Result<VContAction> parse_vcont_action(std::string_view text) {
             takes_signal = true;
             break;
         default:
-            return malformed("unsupported vCont action '{}'", head);
+            return malformed("unsupported vCont action '{}'", detail::excerpt(head));
     }
     if (takes_signal) {
         auto signal = detail::parse_signal(signal_text);
         if (!signal) return std::unexpected(signal.error());
         action.signal = *signal;
     } else if (!signal_text.empty()) {
-        return malformed("vCont action '{}' takes no argument", head);
+        return malformed("vCont action '{}' takes no argument", detail::excerpt(head));
     }
     if (parts) {
         auto thread = parse_thread_spec(parts->second);

@@ -82,7 +82,8 @@ Result<ThreadSuffix> split_thread_suffix(std::string_view text) {
     std::size_t at = text.rfind(key);
     if (at == std::string_view::npos) return ThreadSuffix{text, std::nullopt};
     std::string_view id = text.substr(at + key.size());
-    if (!id.ends_with(';')) return malformed("thread suffix '{}' does not end with ';'", id);
+    if (!id.ends_with(';'))
+        return malformed("thread suffix '{}' does not end with ';'", detail::excerpt(id));
     id.remove_suffix(1);
     auto thread = parse_thread_spec(id);
     if (!thread) return std::unexpected(thread.error());

@@ -1,11 +1,13 @@
-// Small helpers shared by the family parsers: splitting at a separator and range-checked hex
-// numbers.  Internal to protocol/.  Pure: std + fmt + common/.
+// Small helpers shared by the family parsers: splitting at a separator, range-checked hex
+// numbers and short quotes of client text for errors.  Internal to protocol/.  Pure: std +
+// fmt + common/.
 #pragma once
 
 #include <fmt/format.h>
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -20,6 +22,14 @@ inline std::optional<std::pair<std::string_view, std::string_view>> split_once(
     std::size_t at = text.find(sep);
     if (at == std::string_view::npos) return std::nullopt;
     return std::pair{text.substr(0, at), text.substr(at + 1)};
+}
+
+// Client text quoted in an error message, cut to a few dozen bytes: an error (which lldb
+// gets back with QEnableErrorStrings) never grows with the packet that caused it.
+inline std::string excerpt(std::string_view text) {
+    constexpr std::size_t kMax = 40;
+    if (text.size() <= kMax) return std::string(text);
+    return fmt::format("{}...", text.substr(0, kMax));
 }
 
 template <typename... Args>
@@ -45,7 +55,7 @@ struct AddressLength {
 };
 inline Result<AddressLength> parse_address_length(std::string_view text) {
     auto parts = split_once(text, ',');
-    if (!parts) return malformed("expected 'addr,length', got '{}'", text);
+    if (!parts) return malformed("expected 'addr,length', got '{}'", excerpt(text));
     auto address = parse_hex_u64(parts->first);
     if (!address) return std::unexpected(address.error());
     auto length = parse_hex_u64(parts->second);

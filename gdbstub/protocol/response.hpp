@@ -21,14 +21,16 @@ struct ErrorReply {
     std::string text = {};  // empty: none
 };
 
-// Register contents for 'g' and 'p', in order.  An unavailable register is sent as 'x'
-// digits (gdb manual, "Packets", 'g').
-struct RegisterValue {
-    std::vector<std::uint8_t> bytes;  // little-endian, the register's size
-    bool available = true;
-};
+// Register contents for 'g' and 'p': the registers' bytes in order, each little-endian.  An
+// unavailable register is sent as 'x' digits (gdb manual, "Packets", 'g').
 struct RegistersReply {
-    std::vector<RegisterValue> registers;
+    struct Span {
+        std::size_t offset = 0;
+        std::size_t size = 0;
+        bool operator==(const Span&) const = default;
+    };
+    std::vector<std::uint8_t> bytes;
+    std::vector<Span> unavailable = {};  // the unavailable registers' bytes, in order
 };
 
 // Memory contents for 'm'.

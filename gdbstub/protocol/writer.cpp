@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iterator>
 
 #include "gdbstub/protocol/hex.hpp"
@@ -24,13 +25,16 @@ void append_hex_text(std::string& out, std::string_view text) {
 }
 
 void append_registers(std::string& out, const RegistersReply& reply) {
-    for (const RegisterValue& reg : reply.registers) {
-        if (reg.available) {
-            append_hex(out, reg.bytes);
-        } else {
-            out.append(reg.bytes.size() * 2, 'x');
-        }
+    const std::span<const std::uint8_t> bytes = reply.bytes;
+    std::size_t at = 0;
+    for (const RegistersReply::Span& gap : reply.unavailable) {
+        const std::size_t start = std::clamp(gap.offset, at, bytes.size());
+        const std::size_t end = std::min(start + gap.size, bytes.size());
+        append_hex(out, bytes.subspan(at, start - at));
+        out.append((end - start) * 2, 'x');
+        at = end;
     }
+    append_hex(out, bytes.subspan(at));
 }
 
 std::string_view cause_key(StopCause cause) {
@@ -244,11 +248,47 @@ void append_escaped(std::string& out, std::string_view payload) {
 
 namespace {
 
-// `<start><escaped payload>#<checksum>`: the one framing of packets and notifications.
+// gdb manual, "Overview": a run of identical characters may go as the character, '*' and a
+// count character, n + 29 for n more copies.  Counts must be printable and never '#' or '$':
+// 3 to 97 more copies, not 6 or 7 (a run that would need them takes 5 and the rest follows).
+constexpr std::size_t kRepeatBias = 29;
+constexpr std::size_t kMinRepeats = 3;  // from here the three characters are shorter
+constexpr std::size_t kMaxRepeats = '~' - kRepeatBias;
+
+std::size_t repeats_to_send(std::size_t more) {
+    more = std::min(more, kMaxRepeats);
+    if (more + kRepeatBias == '#' || more + kRepeatBias == '$') return '"' - kRepeatBias;
+    return more;
+}
+
+// The payload escaped and run-length encoded.  gdb expands a run before it undoes escapes,
+// lldb after, so an escape pair is never part of a run: both then read the same bytes.
+void append_encoded(std::string& out, std::string_view payload) {
+    for (std::size_t i = 0; i < payload.size();) {
+        const char c = payload[i];
+        if (needs_escape(c)) {
+            append_escaped(out, payload.substr(i, 1));
+            ++i;
+            continue;
+        }
+        std::size_t run = 1;
+        while (run <= kMaxRepeats && i + run < payload.size() && payload[i + run] == c) ++run;
+        out.push_back(c);
+        ++i;
+        if (run - 1 < kMinRepeats) continue;
+        const std::size_t more = repeats_to_send(run - 1);
+        out.push_back('*');
+        out.push_back(static_cast<char>(more + kRepeatBias));
+        i += more;
+    }
+}
+
+// `<start><escaped, run-length encoded payload>#<checksum>`: the one framing of packets and
+// notifications.
 void append_framed(std::string& out, char start_char, std::string_view payload) {
     out.push_back(start_char);
     std::size_t start = out.size();
-    append_escaped(out, payload);
+    append_encoded(out, payload);
     std::uint8_t sum = 0;
     for (std::size_t i = start; i < out.size(); ++i) {
         sum = static_cast<std::uint8_t>(sum + static_cast<std::uint8_t>(out[i]));

@@ -18,11 +18,14 @@ std::string encode_payload(const Response& response);
 bool needs_escape(char c);
 void append_escaped(std::string& out, std::string_view payload);
 
-// Appends `$<escaped payload>#<two hex digits of the modulo-256 sum of the escaped payload>`.
+// Appends `$<encoded payload>#<two hex digits of the modulo-256 sum of the encoded payload>`,
+// the payload escaped and run-length encoded (gdb manual, "Overview": runs of 4 to 98 equal
+// characters go as the character, '*' and a count; escape pairs are never part of a run).
+// gdb and lldb decode it; the zeros of memory and registers shrink to a few bytes.
 void append_frame(std::string& out, std::string_view payload);
 
-// gdb manual, "Notification Packets": `%<escaped payload>#<checksum>`, checksummed like a
-// packet and never acknowledged.
+// gdb manual, "Notification Packets": `%<encoded payload>#<checksum>`, encoded and
+// checksummed like a packet and never acknowledged.
 void append_notification_frame(std::string& out, std::string_view payload);
 
 // The payload of a non-stop stop notification: "Stop:" and the stop reply (gdb manual,

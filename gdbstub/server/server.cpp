@@ -1,20 +1,25 @@
-// Asio server: accept -> (stop the machine if it runs) -> Session; read bytes into the
-// session, write what it produces; stop events posted from vCPU threads onto this thread.
+// Asio server: accept -> first bytes -> (stop the machine if it runs) -> Session; read bytes
+// into the session, write what it produces; stop events posted from vCPU threads onto this
+// thread.  A connection is a debugger only once it speaks: one that sends nothing leaves the
+// guest alone, and one that speaks while another debugger is attached is told so and closed.
 #include "gdbstub/server/server.hpp"
 
+#include <algorithm>
 #include <asio.hpp>
+#include <chrono>
 #include <csignal>
 #include <deque>
 #include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "gdbstub/console_queue.hpp"
+#include "gdbstub/protocol/codec.hpp"
+#include "gdbstub/server/sockets.hpp"
 #include "gdbstub/session.hpp"
 
 namespace hvgdb::gdbstub {
-
-using asio::ip::tcp;
 
 namespace {
 // Output (and early input) a connection may have queued before hvgdb stops reading from it:
@@ -26,18 +31,52 @@ constexpr std::size_t max_queued_bytes = 1 << 20;
 constexpr std::size_t input_slice = 16;
 // Guest console text waiting for the io thread; beyond this it is dropped and counted.
 constexpr std::size_t max_console_bytes = 64 * 1024;
+// Connections that are not the debugger (silent so far, or being refused) are closed after
+// this long, and there are at most max_visitors of them: a new one closes the oldest silent
+// one, so that connecting cannot exhaust hvgdb's descriptors.  At most max_refused of them
+// are being refused (a new refusal closes the oldest), so refused clients, which stay
+// refused after the debugger leaves, always leave room for the next debugger.
+constexpr auto visitor_time_limit = std::chrono::seconds(10);
+constexpr std::size_t max_visitors = 8;
+constexpr std::size_t max_refused = max_visitors / 2;
+// A refused client gets at most this many replies, and this many bytes over the connection's
+// life (its acks and resends included), then the connection is closed.  gdb 13 shows both
+// replies (to qSupported and vMustReplyEmpty) and gives up; lldb 16 shows none, and says "no
+// stop reply packet was received" when the connection closes this early, where later it can
+// hang in its thread list loop.
+constexpr int max_refusal_replies = 2;
+constexpr std::size_t max_refusal_output = 4096;
+// The longest packet a refused client's decoder takes (gdb's qSupported is some 200 bytes);
+// a longer one is answered all the same.
+constexpr std::size_t refusal_packet_size = 1024;
+// What a second debugger is told: gdb shows it as "Remote failure reply: E.<text>".
+constexpr std::string_view refusal_reply =
+    "E.hvgdb serves one debugger at a time, and another one is attached";
 }  // namespace
 
 struct Server::Impl {
-    Impl(Target& t, ServerOptions o) : target(t), options(std::move(o)), acceptor(io) {
+    Impl(Target& t, ServerOptions o)
+        : target(t), options(std::move(o)), acceptor(io), accept_retry(io) {
         running = options.target_running;
         last_stop = options.initial_stop;
     }
 
     struct Connection {
-        explicit Connection(tcp::socket s) : socket(std::move(s)) {}
-        tcp::socket socket;
+        enum class Role {
+            visitor,   // has sent nothing yet: not a debugger (maybe a port scan)
+            debugger,  // the one being served
+            refused,   // spoke while another debugger was attached: told so, then closed
+        };
+        Connection(Stream::socket s, std::string w)
+            : socket(std::move(s)), who(std::move(w)), timer(socket.get_executor()) {}
+        Stream::socket socket;
+        std::string who;  // the peer, for log lines
+        Role role = Role::visitor;
+        asio::steady_timer timer;  // a visitor's time limit
         std::unique_ptr<Session> session;
+        std::optional<protocol::Codec> refusal;  // Role::refused: acks and frames its replies
+        int refusal_replies = 0;
+        std::size_t refusal_output = 0;  // bytes queued for it in all, resends included
         std::array<std::uint8_t, 64 * 1024> buffer{};
         std::string pending;  // produced, not yet handed to the socket
         std::string in_flight;
@@ -54,11 +93,17 @@ struct Server::Impl {
     Target& target;
     ServerOptions options;
     asio::io_context io;
-    tcp::acceptor acceptor;
-    std::shared_ptr<Connection> connection;
-    bool running = false;      // the machine runs with no session watching it
-    bool attaching = false;    // waiting for the machine to stop for a new connection
-    bool target_done = false;  // the guest exited or was killed
+    StreamAcceptor acceptor;
+    std::unique_ptr<SocketFile> socket_file;  // a unix socket's, removed with the server
+    asio::steady_timer accept_retry;          // after a failed accept (out of descriptors)
+    std::optional<asio::signal_set> signals;  // from listen() on
+    bool accept_failing = false;
+    std::shared_ptr<Connection> connection;             // the debugger
+    std::vector<std::shared_ptr<Connection>> visitors;  // the other connections, oldest first
+    bool visitors_full = false;  // said that connections are being closed for room
+    bool running = false;        // the machine runs with no session watching it
+    bool attaching = false;      // waiting for the machine to stop for a new connection
+    bool target_done = false;    // the guest exited or was killed
     StopEvent last_stop;
     std::optional<int> exit_status;
 
@@ -72,28 +117,77 @@ struct Server::Impl {
     }
 
     void accept() {
-        acceptor.async_accept([this](std::error_code ec, tcp::socket socket) {
+        acceptor.async_accept([this](std::error_code ec, Stream::socket socket) {
+            if (ec == asio::error::operation_aborted) return;
             if (ec) {
-                if (ec != asio::error::operation_aborted) log("accept failed: " + ec.message());
+                // Out of descriptors, say: try again in a while rather than never.
+                if (!accept_failing) log("accept failed: " + ec.message() + "; trying on");
+                accept_failing = true;
+                accept_retry.expires_after(std::chrono::milliseconds(100));
+                accept_retry.async_wait([this](std::error_code e) {
+                    if (!e) accept();
+                });
                 return;
             }
+            accept_failing = false;
             on_accept(std::move(socket));
             accept();
         });
     }
 
-    void on_accept(tcp::socket socket) {
+    // A new connection is a visitor until its first bytes.
+    void on_accept(Stream::socket socket) {
         std::error_code ec;
-        auto peer = socket.remote_endpoint(ec);
-        std::string who = ec ? "?" : fmt::format("{}:{}", peer.address().to_string(), peer.port());
+        std::string who = peer_name(socket);
+        if (visitors.size() >= max_visitors) {
+            if (!visitors_full)
+                log(fmt::format(
+                    "{} connections wait to speak or to be closed; closing the oldest silent "
+                    "ones to make room (logged once until there is room again)",
+                    visitors.size()));
+            visitors_full = true;
+            // max_refused < max_visitors: one of them is silent.  A copy: end_visitor erases
+            // from `visitors`.
+            auto victim = oldest(Connection::Role::visitor);
+            if (!victim) victim = visitors.front();
+            end_visitor(victim, "");
+        } else {
+            visitors_full = false;
+        }
+        if (auto local = socket.local_endpoint(ec); !ec && is_ip(local))
+            socket.set_option(asio::ip::tcp::no_delay(true), ec);  // small latency-bound replies
+        auto c = std::make_shared<Connection>(std::move(socket), std::move(who));
+        visitors.push_back(c);
+        c->timer.expires_after(visitor_time_limit);
+        c->timer.async_wait([this, c](std::error_code e) {
+            if (e || !is_visitor(c)) return;
+            end_visitor(c, c->role == Connection::Role::visitor
+                               ? fmt::format("closed the connection from {}: it sent nothing "
+                                             "in {} s",
+                                             c->who, visitor_time_limit.count())
+                               : "");
+        });
+        read(c);
+    }
+
+    // Its first bytes make a visitor the debugger, unless one is attached.
+    void on_first_bytes(const std::shared_ptr<Connection>& c) {
         if (connection) {
-            log(fmt::format("refused a second debugger from {}: one is attached", who));
-            socket.close(ec);
+            log(fmt::format("refused a second debugger from {}: the one from {} is attached",
+                            c->who, connection->who));
+            if (std::ranges::count_if(visitors, [](const auto& v) {
+                    return v->role == Connection::Role::refused;
+                }) >= static_cast<std::ptrdiff_t>(max_refused))
+                end_visitor(oldest(Connection::Role::refused), "");
+            c->role = Connection::Role::refused;
+            c->refusal.emplace(refusal_packet_size);
             return;
         }
-        socket.set_option(tcp::no_delay(true), ec);  // replies are small and latency-bound
-        log(fmt::format("debugger attached from {}", who));
-        connection = std::make_shared<Connection>(std::move(socket));
+        std::erase(visitors, c);
+        c->timer.cancel();
+        c->role = Connection::Role::debugger;
+        connection = c;
+        log(fmt::format("debugger attached from {}", c->who));
         if (running) {
             // The debugger expects a stopped target on connect: stop it first and start the
             // session with that stop.
@@ -102,12 +196,54 @@ struct Server::Impl {
         } else {
             start_session();
         }
-        read(connection);
+    }
+
+    // The oldest visitor in `role`; null if none is.
+    std::shared_ptr<Connection> oldest(Connection::Role role) const {
+        auto it = std::ranges::find_if(visitors, [role](const auto& v) { return v->role == role; });
+        return it == visitors.end() ? nullptr : *it;
+    }
+
+    // Answers each packet of a refused client with the refusal, within bounds kept over the
+    // connection's life (a client that sends `-` a byte at a time gets no more).
+    void refuse(const std::shared_ptr<Connection>& c, std::string_view bytes) {
+        for (char byte : bytes) {
+            if (c->close_after_write) break;  // what comes after the last answer is dropped
+            const std::size_t before = c->pending.size();
+            auto in = c->refusal->feed(static_cast<std::uint8_t>(byte), c->pending);
+            if (in && in->kind != protocol::Inbound::Kind::interrupt) {
+                c->refusal->send(refusal_reply, c->pending);
+                ++c->refusal_replies;
+            }
+            c->refusal_output += c->pending.size() - before;
+            if (c->refusal_replies >= max_refusal_replies ||
+                c->refusal_output >= max_refusal_output)
+                c->close_after_write = true;
+        }
+        flush(c);
+    }
+
+    // Closes a connection that is not the debugger; `why` is logged unless empty.
+    void end_visitor(const std::shared_ptr<Connection>& c, const std::string& why) {
+        if (!why.empty()) log(why);
+        std::error_code ec;
+        c->timer.cancel();
+        c->socket.close(ec);
+        std::erase(visitors, c);
+    }
+
+    bool is_visitor(const std::shared_ptr<Connection>& c) const {
+        return std::find(visitors.begin(), visitors.end(), c) != visitors.end();
+    }
+    // Whether handlers for `c` still have work: it is the debugger or a visitor.
+    bool live(const std::shared_ptr<Connection>& c) const {
+        return c == connection || is_visitor(c);
     }
 
     void start_session() {
         SessionOptions so;
         so.initial_stop = last_stop;
+        so.after_detach = options.after_detach;
         if (options.log_packets)
             so.log_packet = [this](char dir, std::string_view payload) {
                 log(fmt::format("{} {}", dir, payload));
@@ -117,19 +253,26 @@ struct Server::Impl {
 
     // Reads more unless the connection is gone, already reading, or has too much queued.
     void read(const std::shared_ptr<Connection>& c) {
-        if (c != connection || c->reading || c->queue_full()) return;
+        if (!live(c) || c->reading || c->queue_full()) return;
         c->reading = true;
         c->socket.async_read_some(
             asio::buffer(c->buffer), [this, c](std::error_code ec, std::size_t n) {
                 c->reading = false;
-                if (c != connection) return;
+                if (!live(c)) return;
                 if (ec) {
                     close(c, ec == asio::error::eof ? "debugger disconnected"
                                                     : "connection lost: " + ec.message());
                     return;
                 }
-                c->pending_input.append(reinterpret_cast<const char*>(c->buffer.data()), n);
-                process_input(c);
+                // The buffer holds bytes; the session and codec take them as chars.
+                std::string_view bytes(reinterpret_cast<const char*>(c->buffer.data()), n);
+                if (c->role == Connection::Role::visitor) on_first_bytes(c);
+                if (c->role == Connection::Role::refused) {
+                    refuse(c, bytes);
+                } else {
+                    c->pending_input.append(bytes);
+                    process_input(c);
+                }
                 read(c);
             });
     }
@@ -151,9 +294,10 @@ struct Server::Impl {
 
     void after_session_step(const std::shared_ptr<Connection>& c) {
         if (c->session->target_ended() || c->session->finished()) c->close_after_write = true;
-        // After D the machine runs again at once (the session detached it), whether or not
-        // the OK has gone out yet.
-        if (c->session->finished() && !c->session->target_ended()) running = true;
+        // After D the machine runs again at once or stays stopped (the session detached it),
+        // whether or not the OK has gone out yet.
+        if (c->session->finished() && !c->session->target_ended())
+            running = c->session->runs_after_detach();
         flush(c);
     }
 
@@ -171,21 +315,26 @@ struct Server::Impl {
                               c->writing = false;
                               c->in_flight.clear();
                               if (ec) {
-                                  if (c == connection) close(c, "write failed: " + ec.message());
+                                  if (live(c)) close(c, "write failed: " + ec.message());
                                   return;
                               }
                               flush(c);
-                              if (c != connection) return;
+                              if (!live(c)) return;
                               process_input(c);  // input held back while the queue was full
                               read(c);
                           });
     }
 
-    // The session is over by the client's word (D, k) or the target's end (W/X sent).
+    // The session is over by the client's word (D, k) or the target's end (W/X sent); or a
+    // refused client has had its answers.
     void finish(const std::shared_ptr<Connection>& c) {
+        if (c->role != Connection::Role::debugger) {
+            end_visitor(c, "");
+            return;
+        }
         bool ended = c->session && c->session->target_ended();
         std::error_code ec;
-        c->socket.shutdown(tcp::socket::shutdown_both, ec);
+        c->socket.shutdown(Stream::socket::shutdown_both, ec);
         c->socket.close(ec);
         if (c == connection) connection.reset();
         if (ended || target_done) {
@@ -193,28 +342,39 @@ struct Server::Impl {
             io.stop();
             return;
         }
-        log("debugger detached; the guest runs on");
+        log(options.after_detach == AfterDetach::run
+                ? "debugger detached; the guest runs on"
+                : "debugger detached; the guest stays stopped for the next debugger");
     }
 
     void close(const std::shared_ptr<Connection>& c, const std::string& why) {
+        if (c->role != Connection::Role::debugger) {
+            end_visitor(c, "");  // it was never attached: nothing to undo, nothing to say
+            return;
+        }
         log(why);
         std::error_code ec;
         c->socket.close(ec);
         if (c->session) {
             bool ended = c->session->target_ended();
             if (!ended && !c->session->finished()) {
-                c->session->on_disconnect();  // breakpoints out, machine resumed
-                running = true;
+                c->session->on_disconnect();  // breakpoints out, machine resumed or stopped
+                running = c->session->runs_after_detach();
             }
             if (ended) {
                 if (!exit_status) exit_status = 0;
                 io.stop();
             }
         } else if (attaching) {
-            attaching = false;  // the stop still comes; on_stop lets the guest run on
+            attaching = false;  // the stop still comes; on_stop detaches (--on-detach)
         }
         if (c == connection) connection.reset();
         if (target_done) io.stop();  // the guest has ended and nobody is left to tell
+    }
+
+    bool target_runs() const {
+        return std::ranges::any_of(target.threads(),
+                                   [this](ThreadId t) { return target.thread_running(t); });
     }
 
     // Any thread: never blocks on the network.
@@ -236,6 +396,9 @@ struct Server::Impl {
     }
 
     void on_stop(const StopEvent& e) {
+        // A stop that was on its way when the last debugger left, which has resumed the
+        // machine since: an attach waits on for the stop it asked for.
+        if (attaching && e.kind == StopEvent::Kind::stopped && target_runs()) return;
         if (e.kind == StopEvent::Kind::exited) exit_status = e.exit_code;
         if (e.kind == StopEvent::Kind::killed && !exit_status) exit_status = 0;
         if (e.kind != StopEvent::Kind::stopped) target_done = true;
@@ -272,9 +435,8 @@ struct Server::Impl {
             return;
         }
         // An attach that was abandoned, or a stop already on its way when the debugger left:
-        // the guest runs on, as it would have.
-        target.detach();
-        running = true;
+        // the guest runs on or stays stopped, as after a detach.
+        running = target.detach(options.after_detach);
     }
 };
 
@@ -293,35 +455,31 @@ Server::~Server() {
 }
 
 Result<std::string> Server::listen() {
-    std::error_code ec;
-    auto address = asio::ip::make_address(impl_->options.host, ec);
-    if (ec)
-        return make_error(ErrorKind::invalid, fmt::format("bad listen address '{}': {}",
-                                                          impl_->options.host, ec.message()));
-    tcp::endpoint endpoint(address, impl_->options.port);
-    auto& a = impl_->acceptor;
-    a.open(endpoint.protocol(), ec);
-    if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) a.bind(endpoint, ec);
-    if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec)
-        return make_error(ErrorKind::invalid,
-                          fmt::format("cannot listen on {}:{}: {}", impl_->options.host,
-                                      impl_->options.port, ec.message()));
-    auto bound = a.local_endpoint(ec);
-    impl_->accept();
-    return fmt::format("{}:{}", bound.address().to_string(), bound.port());
-}
-
-int Server::run() {
-    // SIGINT and SIGTERM end hvgdb cleanly: vCPU threads joined, guest memory unmapped.
-    asio::signal_set signals(impl_->io, SIGINT, SIGTERM);
-    signals.async_wait([impl = impl_.get()](std::error_code ec, int signal) {
+    const ServerOptions& o = impl_->options;
+    std::string bound = o.unix_path;
+    if (o.unix_path.empty()) {
+        auto tcp = listen_tcp(impl_->acceptor, o.host, o.port);
+        if (!tcp) return tcp;
+        bound = *tcp;
+    } else {
+        auto file = listen_unix(impl_->acceptor, o.unix_path, o.log);
+        if (!file) return std::unexpected(file.error());
+        impl_->socket_file = std::move(*file);
+    }
+    // From here on SIGINT, SIGTERM and SIGHUP end hvgdb cleanly (vCPU threads joined, guest
+    // memory unmapped, the socket file removed), also when one comes before run(): it waits.
+    impl_->signals.emplace(impl_->io, SIGINT, SIGTERM, SIGHUP);
+    impl_->signals->async_wait([impl = impl_.get()](std::error_code ec, int signal) {
         if (ec) return;
         impl->log(fmt::format("signal {}: shutting down", signal));
         impl->exit_status = 128 + signal;
         impl->io.stop();
     });
+    impl_->accept();
+    return bound;
+}
+
+int Server::run() {
     impl_->io.run();
     return impl_->exit_status.value_or(0);
 }

@@ -5,16 +5,10 @@
 // Needs /dev/kvm (SKIPPED, exit 77, without it).
 #include <doctest/doctest.h>
 
-#include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <optional>
 #include <vector>
 
-#include "app/initial_state.hpp"
-#include "app/machine_target.hpp"
+#include "tests/app/started_machine.hpp"
 #include "tests/kvm_skip.hpp"
-#include "vcpu/probe.hpp"
 
 using namespace hvgdb;
 using gdbstub::BreakpointType;
@@ -28,87 +22,7 @@ const std::vector<std::uint8_t> exits = {0xc6, 0x06, 0x00, 0x06, 0x77,
                                          0x90, 0xb0, 0x07, 0xe6, 0xf4};
 const std::vector<std::uint8_t> spins = {0xeb, 0xfe};  // jmp $
 
-struct Machine {
-    std::vector<std::uint8_t> image;
-    loader::LoadOptions options;
-    std::unique_ptr<vcpu::Machine> machine;
-    std::unique_ptr<app::MachineTarget> target;
-    std::mutex mutex;
-    std::condition_variable cv;
-    std::optional<StopEvent> stop;
-
-    explicit Machine(std::vector<std::uint8_t> program, bool reloadable = true)
-        : image(std::move(program)) {
-        auto probe = vcpu::probe_host();
-        REQUIRE(probe);
-        vcpu::MachineConfig config;
-        config.ram_bytes = 1 << 20;
-        config.mechanism = probe->mechanism;
-        config.data_breakpoints = probe->data_breakpoints;
-        auto m = vcpu::Machine::create(config);
-        REQUIRE(m);
-        machine = std::move(*m);
-        options.format = loader::Format::raw;
-        options.load_addr = code;
-        options.mode = loader::CpuMode::real;
-        options.processor_signature = machine->capabilities().processor_signature;
-        auto loaded = app::load_into_ram(*machine, image, options);
-        REQUIRE(loaded);
-        machine->set_initial_state(0, app::initial_snapshot(loaded->cpu));
-        machine->set_init_state(app::init_snapshot(options.processor_signature));
-        auto t = app::MachineTarget::create(*machine);
-        REQUIRE(t);
-        target = std::move(*t);
-        if (reloadable)
-            target->set_reload([this]() -> Result<void> {
-                auto again = app::load_into_ram(*machine, image, options);
-                if (!again) return std::unexpected(again.error());
-                return {};
-            });
-        target->set_stop_sink([this](const StopEvent& e) {
-            std::lock_guard lock(mutex);
-            stop = e;
-            cv.notify_all();
-        });
-        REQUIRE(machine->start());
-    }
-    ~Machine() { machine->shutdown(); }
-
-    std::string ok(std::string_view command) {
-        auto r = target->monitor(command);
-        if (!r) FAIL("monitor ", command, ": ", r.error().message());
-        return *r;
-    }
-    std::string refused(std::string_view command) {
-        auto r = target->monitor(command);
-        REQUIRE_FALSE(r);
-        return r.error().message();
-    }
-    StopEvent run() {
-        {
-            std::lock_guard lock(mutex);
-            stop.reset();
-        }
-        REQUIRE(target->resume(std::array{gdbstub::ThreadAction{}}));
-        return wait();
-    }
-    StopEvent wait() {
-        std::unique_lock lock(mutex);
-        REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return stop.has_value(); }));
-        return *stop;
-    }
-    std::uint64_t pc() {
-        const auto& arch = target->arch();
-        auto regno = gdbstub::arch::find_generic(arch, gdbstub::arch::Generic::pc);
-        REQUIRE(regno);
-        std::vector<std::uint8_t> bytes(arch.register_bytes(*regno));
-        REQUIRE(target->read_register(1, *regno, bytes));
-        std::uint64_t v = 0;
-        for (std::size_t i = 0; i < bytes.size() && i < 8; ++i)
-            v |= std::uint64_t{bytes[i]} << (8 * i);
-        return v;
-    }
-};
+using Machine = test::StartedMachine;
 
 bool contains(const std::string& text, std::string_view part) {
     return text.find(part) != std::string::npos;

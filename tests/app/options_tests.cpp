@@ -26,8 +26,83 @@ TEST_CASE("endpoints") {
     CHECK(parse_endpoint(":0")->host == "127.0.0.1");
     CHECK(parse_endpoint("localhost:9")->host == "127.0.0.1");
     CHECK(parse_endpoint("[::1]:5")->host == "::1");
-    for (auto bad : {"", "1234", "host:", "host:65536", "host:12x", "::1:5", "h:-1"})
+    CHECK(parse_endpoint("0.0.0.0:1234")->host == "0.0.0.0");
+    CHECK(parse_endpoint("[::]:1")->host == "::");
+    CHECK(parse_endpoint("127.0.0.1:1234")->unix_path.empty());
+    for (auto bad : {"", "1234", "host:", "host:65536", "host:12x", "::1:5", "h:-1", "127.0.0.1:",
+                     "127.0.0.1:65536", "127.0.0.1:12x", "127.0.0.1:-1", "[::1]:", "[::1]",
+                     "[127.0.0.1]:5", "[::g]:5", "::1:5", "1.2.3:5", "1.2.3.256:5", " 1.2.3.4:5"})
         CHECK_MESSAGE(!parse_endpoint(bad), bad);
+}
+
+TEST_CASE("--gdb unix:PATH and host names") {
+    auto u = parse_endpoint("unix:/tmp/hvgdb.sock");
+    REQUIRE(u);
+    CHECK(u->unix_path == "/tmp/hvgdb.sock");
+    CHECK(u->host.empty());
+    CHECK(parse_endpoint("unix:relative/s")->unix_path == "relative/s");
+    CHECK(parse_endpoint("unix:a:b")->unix_path == "a:b");  // the path is everything after
+    using namespace std::string_view_literals;
+    CHECK_FALSE(parse_endpoint("unix:/tmp/a\0b"sv));
+    CHECK_FALSE(parse_endpoint("127.0.0.1\0.5:1"sv));
+    auto empty = parse_endpoint("unix:");
+    REQUIRE_FALSE(empty);
+    CHECK(empty.error().kind == hvgdb::ErrorKind::invalid);
+    CHECK(empty.error().message() == "--gdb unix: needs a socket path, as in unix:PATH");
+    // A host name's address depends on a lookup, and with it whether it is loopback.
+    auto name = parse_endpoint("example.com:1234");
+    REQUIRE_FALSE(name);
+    CHECK(name.error().message() ==
+          "'example.com:1234': 'example.com' is not an IPv4 address (--gdb takes an address, "
+          "localhost, or unix:PATH)");
+    CHECK(parse_endpoint("[host]:1").error().message().find("is not an IPv6 address") !=
+          std::string::npos);
+
+    CHECK(endpoint_name(*parse_endpoint("localhost:9")) == "127.0.0.1:9");
+    CHECK(endpoint_name(*parse_endpoint("[::1]:5")) == "[::1]:5");
+    CHECK(endpoint_name(*u) == "unix:/tmp/hvgdb.sock");
+}
+
+TEST_CASE("loopback, and --allow-remote for anything else") {
+    for (auto local : {"127.0.0.1:1", "127.255.3.4:1", "localhost:1", ":1", "[::1]:1",
+                       "[::ffff:127.0.0.1]:1", "unix:/tmp/s"}) {
+        CHECK_MESSAGE(is_loopback(*parse_endpoint(local)), local);
+        CHECK_MESSAGE(check_listen_address(*parse_endpoint(local), false), local);
+    }
+    for (auto remote : {"0.0.0.0:1", "[::]:1", "10.0.0.1:1", "128.0.0.1:1", "126.255.255.255:1",
+                        "[::2]:1", "[::ffff:10.0.0.1]:1", "[fe80::1]:1", "192.168.1.5:1"}) {
+        CHECK_MESSAGE(!is_loopback(*parse_endpoint(remote)), remote);
+        auto refused = check_listen_address(*parse_endpoint(remote), false);
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().kind == hvgdb::ErrorKind::invalid);
+        CHECK_MESSAGE(check_listen_address(*parse_endpoint(remote), true), remote);
+    }
+    CHECK(check_listen_address(*parse_endpoint("0.0.0.0:1234"), false).error().message() ==
+          "--gdb 0.0.0.0:1234: not a loopback address, and whoever can reach it could read and "
+          "write guest memory and run code in the guest; pass --allow-remote to listen there "
+          "anyway");
+
+    const char* remote[] = {"hvgdb", "--gdb", "0.0.0.0:0", "img"};
+    auto refused = parse_command_line(4, remote);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().kind == hvgdb::ErrorKind::invalid);
+    CHECK(refused.error().message().find("--allow-remote") != std::string::npos);
+    CHECK(refused.error().message().find('\n') == std::string::npos);
+    const char* allowed[] = {"hvgdb", "--gdb", "0.0.0.0:0", "--allow-remote", "img"};
+    auto o = parse_command_line(5, allowed);
+    REQUIRE(o);
+    REQUIRE(*o);
+    CHECK((*o)->allow_remote);
+    CHECK((*o)->gdb.host == "0.0.0.0");
+    const char* plain[] = {"hvgdb", "img"};
+    CHECK_FALSE((*parse_command_line(2, plain))->allow_remote);
+    const char* unix_socket[] = {"hvgdb", "--gdb", "unix:/run/x.sock", "img"};
+    o = parse_command_line(4, unix_socket);
+    REQUIRE(o);
+    REQUIRE(*o);
+    CHECK((*o)->gdb.unix_path == "/run/x.sock");
+    const char* name[] = {"hvgdb", "--gdb", "myhost:1234", "--allow-remote", "img"};
+    CHECK(parse_command_line(5, name).error().kind == hvgdb::ErrorKind::invalid);
 }
 
 TEST_CASE("serial and addresses") {
@@ -155,4 +230,26 @@ TEST_CASE("--memory-map and --console-to-debugger") {
     CHECK(serial_name(*parse_serial("stdio")) == "hvgdb's standard output");
     CHECK(serial_name(*parse_serial("file:/tmp/x")) == "file /tmp/x");
     CHECK(serial_name(*parse_serial("none")) == "nowhere (--serial none)");
+}
+
+TEST_CASE("--on-detach: the guest runs on (default) or stays stopped") {
+    using hvgdb::gdbstub::AfterDetach;
+    CHECK(*parse_after_detach("run") == AfterDetach::run);
+    CHECK(*parse_after_detach("stop") == AfterDetach::stop);
+    for (auto bad : {"", "Run", "stopped", "continue", "stop "})
+        CHECK_MESSAGE(!parse_after_detach(bad), bad);
+    CHECK(parse_after_detach("halt").error().message() == "--on-detach 'halt' is not run or stop");
+
+    const char* plain[] = {"hvgdb", "img"};
+    auto o = parse_command_line(2, plain);
+    REQUIRE(o);
+    REQUIRE(*o);
+    CHECK((*o)->on_detach == AfterDetach::run);
+    const char* stop[] = {"hvgdb", "--on-detach", "stop", "img"};
+    o = parse_command_line(4, stop);
+    REQUIRE(o);
+    REQUIRE(*o);
+    CHECK((*o)->on_detach == AfterDetach::stop);
+    const char* bad[] = {"hvgdb", "--on-detach", "pause", "img"};
+    CHECK(parse_command_line(4, bad).error().kind == hvgdb::ErrorKind::invalid);
 }

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "app/register_bindings.hpp"
@@ -17,6 +18,36 @@ TEST_CASE("every row of the x86 register tables has a binding as wide as the row
                 CHECK(b->bytes(s).size() * 8 >= reg.bitsize);
             else
                 CHECK((b->get && b->set && reg.bitsize <= 64));
+        }
+    }
+}
+
+TEST_CASE("a row marked cpu lives in the general or system registers alone") {
+    // Two snapshots that differ in every part but those: a `cpu` row reads the same from
+    // both and writes nothing else; every other row reads something else.
+    vcpu::VcpuSnapshot a, b;
+    for (auto& st : b.fpu.st) st[0] = 1;
+    for (auto& xmm : b.fpu.xmm) xmm[0] = 1;
+    b.fpu.fcw = b.fpu.fsw = b.fpu.ftw = b.fpu.fop = b.fpu.fcs = b.fpu.fds = 1;
+    b.fpu.fip = b.fpu.fdp = b.fpu.mxcsr = 1;
+    b.debug.dr = {1, 1, 1, 1};
+    b.debug.dr6 = b.debug.dr7 = 1;
+    b.msrs.kernel_gs_base = b.msrs.star = b.msrs.lstar = b.msrs.cstar = b.msrs.sfmask = 1;
+    b.msrs.sysenter_cs = b.msrs.sysenter_esp = b.msrs.sysenter_eip = b.msrs.pat = 1;
+    b.msrs.tsc = 1;
+    for (const auto* arch : gdbstub::arch::x86_views()) {
+        for (const auto& reg : arch->registers) {
+            const auto& row = *app::find_register_binding(reg.name);
+            CAPTURE(reg.name);
+            auto x = a, y = b;
+            const bool same = row.bytes ? std::ranges::equal(row.bytes(x), row.bytes(y))
+                                        : row.get(x) == row.get(y);
+            CHECK(same == (row.parts == vcpu::SnapshotParts::cpu));
+            if (row.parts != vcpu::SnapshotParts::cpu || !row.set) continue;
+            row.set(x, 0x1234);
+            CHECK(x.fpu == a.fpu);
+            CHECK(x.debug == a.debug);
+            CHECK(x.msrs == a.msrs);
         }
     }
 }

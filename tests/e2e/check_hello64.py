@@ -20,6 +20,7 @@ from e2e import (
     continue_to_exit,
     elf_entry,
     expect_exit,
+    expect_log,
     expect_no_serial,
     expect_serial,
     finish_value,
@@ -29,6 +30,7 @@ from e2e import (
     request_reattach,
     run,
     run_stop,
+    serial_output,
     set_breakpoint,
     source_line,
     uvalue,
@@ -380,6 +382,31 @@ def reattach():
     continue_to_exit(exit_code())
 
 
+def reattach_stopped():
+    """With --on-detach stop: gdb detaches at the breakpoint in tick(); the guest stays there,
+    and a second gdb finds it in tick's first call, with no breakpoint left, and continues it
+    to its exit."""
+    if PHASE == 1:
+        connect()
+        run("break tick")
+        run("continue")
+        check_equal(frame_name(), "tick", "function before detach")
+        check_equal(value("i"), 0, "tick's argument before detach")
+        run("detach")
+        request_reattach()
+        return
+    # Phase 2, a new gdb: the guest has not moved since the detach.
+    expect_log("debugger detached; the guest stays stopped for the next debugger")
+    check("counter = " not in serial_output(), "the guest ran on after the detach")
+    connect()
+    check_equal(frame_name(), "tick", "function in the second session")
+    check_equal(value("i"), 0, "tick's argument in the second session")
+    check_equal(value("counter"), 0, "counter in the second session")
+    check_in("No breakpoints", run("info breakpoints"), "breakpoints in the second session")
+    expect_full_serial()
+    continue_to_exit(exit_code())
+
+
 def interrupt():
     """Ctrl-C while the guest runs: gdb sends \\x03 and the server stops the guest."""
     connect()
@@ -524,6 +551,7 @@ main({
     "access_watch": access_watch,
     "many_watches": many_watches,
     "reattach": reattach,
+    "reattach_stopped": reattach_stopped,
     "interrupt": interrupt,
     "kill": kill,
     "system": system,

@@ -20,12 +20,42 @@ hvgdb once had:
   sigpipe             `hvgdb --no-wait IMAGE | head -c5`: the reader leaves, and the next
                       console write used to kill hvgdb with SIGPIPE.
 
+The link level and bad packets, with the exact bytes hvgdb sends back:
+
+  nak_retransmit      a bad checksum gets '-' and the retransmission its reply; '-' gets the
+                      last reply again; in no-ack mode a bad checksum gets E01, not silence.
+  oversize_packet     a 10 MiB packet gets E01, an endless one nothing, memory stays flat.
+  garbage_and_bad_commands  noise, stray '$' '#' '}' '*', and malformed or unknown packets,
+                      each answered (E01, E02, or empty) and followed by one that works.
+  ctrl_c_mid_packet   0x03 is data inside X while stopped, and Ctrl-C while the guest runs
+                      even after a stray '$' (it used to be swallowed as packet data).
+  vanish_mid_packet   a client leaves halfway through a write: nothing of it lands, and the
+                      next client finds the guest well.
+  vanish_running      clients leave while the guest runs; it runs on, and the next attaches.
+
+The session's life cycle (detach, disconnect, --on-detach, kill):
+
+  attach_detach_cycles  1000 debuggers attach to a running guest and leave (D, close, with a
+                      breakpoint or watchpoint inserted, stopped at one, while it runs): no
+                      growth in hvgdb's file descriptors or memory; the guest goes on to its
+                      exit.  Prints the figures and the time taken.
+  reattach_run        a debugger leaves in every way (D or vanished; stopped, running,
+  reattach_stop       mid-step, mid-packet, non-stop with threads running or one stopped) and
+                      the next one gets a stop that agrees with the machine; with
+                      --on-detach stop the guest has not moved in between.
+  left_behind_run     breakpoints and watchpoints left inserted by a debugger that detaches
+  left_behind_stop    or vanishes: the guest runs over every one of them to its exit (at once,
+                      or after the next debugger's continue with --on-detach stop).
+  kill_clean          k, vKill and `monitor quit` end hvgdb with 0 and no error line; SIGTERM
+                      and SIGINT while the guest runs with 128 + the signal.
+
 Environment in: ROBUST_HVGDB (the hvgdb binary), ROBUST_SAMPLES (the built samples folder),
 ROBUST_CASE (one of the names above), ROBUST_WORK (an empty folder for images and logs).
 Every wait has a timeout; everything listens and connects on 127.0.0.1 only.
 """
 
 import os
+import random
 import select
 import socket
 import struct
@@ -48,6 +78,10 @@ EXIT_TIMEOUT = 20
 
 class CheckFailed(Exception):
     pass
+
+
+class Skipped(Exception):
+    """A case that cannot run here (a tool is missing): the test says SKIPPED and why."""
 
 
 def log(text):
@@ -163,13 +197,14 @@ class Hvgdb:
 
     count = 0
 
-    def __init__(self, image, options=(), console_pipe=False, address_space_mib=None):
+    def __init__(self, image, options=(), console_pipe=False, address_space_mib=None,
+                 listen="127.0.0.1:0"):
         Hvgdb.count += 1
         tag = f"hvgdb{Hvgdb.count}"
         self.stderr_path = os.path.join(WORK, tag + ".stderr")
         self.serial_path = os.path.join(WORK, tag + ".serial")
         serial = ["--serial", "stdio"] if console_pipe else ["--serial", "file:" + self.serial_path]
-        command = [HVGDB, "--gdb", "127.0.0.1:0", *serial, *options, image]
+        command = [HVGDB, "--gdb", listen, *serial, *options, image]
         if address_space_mib:
             # A flood that regresses must not take the machine down with it: hvgdb fails at
             # this size instead of growing on.
@@ -199,18 +234,24 @@ class Hvgdb:
         except FileNotFoundError:
             return ""
 
-    def port(self, timeout=15):
-        """The port from "hvgdb: listening on 127.0.0.1:PORT"."""
+    def listening(self, timeout=15):
+        """What hvgdb's "hvgdb: listening on ..." line says, once it is there."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for line in self.stderr().splitlines():
-                if line.startswith("hvgdb: listening on 127.0.0.1:"):
-                    return int(line.rsplit(":", 1)[1].split()[0])
+                if line.startswith("hvgdb: listening on "):
+                    return line[len("hvgdb: listening on "):]
             if self.process.poll() is not None:
                 raise CheckFailed(f"hvgdb exited with {self.process.returncode} before listening"
                                   f"\n{self.describe()}")
             time.sleep(0.02)
         raise CheckFailed(f"no 'listening on' line from hvgdb in {timeout}s\n{self.describe()}")
+
+    def port(self, timeout=15):
+        """The port from "hvgdb: listening on 127.0.0.1:PORT"."""
+        where = self.listening(timeout)
+        check(where.startswith("127.0.0.1:"), f"hvgdb listens on {where}, not 127.0.0.1")
+        return int(where.rsplit(":", 1)[1].split()[0])
 
     def wait_exit(self, timeout=EXIT_TIMEOUT):
         """hvgdb's exit code, or None if it still runs after `timeout` seconds."""
@@ -270,16 +311,33 @@ def frame(payload):
     return b"$" + data + b"#" + b"%02x" % (sum(data) & 0xFF)
 
 
+def expand_runs(data):
+    """A reply's run-length encoding undone (gdb manual, "Overview"): X '*' N is X and
+    N - 29 more copies of it."""
+    out = bytearray()
+    i = 0
+    while i < len(data):
+        if data[i] == ord("*") and out and i + 1 < len(data):
+            out += out[-1:] * (data[i + 1] - 29)
+            i += 2
+        else:
+            out.append(data[i])
+            i += 1
+    return bytes(out)
+
+
 class Client:
     """A bare RSP client in ack mode; it sends what the test says and reads only when told."""
 
     def __init__(self, port, receive_buffer=None):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        """`port` on 127.0.0.1, or a unix socket's path."""
+        unix = isinstance(port, str)
+        self.sock = socket.socket(socket.AF_UNIX if unix else socket.AF_INET, socket.SOCK_STREAM)
         if receive_buffer:
             # Before connect, so that the window offered to hvgdb is small from the start.
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         self.sock.settimeout(10)
-        self.sock.connect(("127.0.0.1", port))
+        self.sock.connect(port if unix else ("127.0.0.1", port))
         self.buffer = b""
 
     def send(self, payload):
@@ -293,7 +351,7 @@ class Client:
             if start >= 0:
                 end = self.buffer.find(b"#", start)
                 if end >= 0 and len(self.buffer) >= end + 3:
-                    payload = self.buffer[start + 1:end]
+                    payload = expand_runs(self.buffer[start + 1:end])
                     self.buffer = self.buffer[end + 3:]
                     return payload.decode("latin-1")
             left = deadline - time.monotonic()
@@ -555,6 +613,582 @@ def sigpipe():
     log(f"ok: hvgdb exited with the guest's code {code}")
 
 
+# ---- the link level and bad packets: exact bytes on the wire -----------------------------
+
+
+def expect_bytes(client, wire, timeout=10):
+    """The next bytes from hvgdb are exactly `wire` (acks included); they are consumed."""
+    deadline = time.monotonic() + timeout
+    while len(client.buffer) < len(wire) and client.buffer == wire[:len(client.buffer)]:
+        left = deadline - time.monotonic()
+        check(left > 0, f"expected {wire[:80]!r}, got {client.buffer[:80]!r} in {timeout}s")
+        client.sock.settimeout(left)
+        try:
+            data = client.sock.recv(65536)
+        except socket.timeout:
+            continue
+        check(data, f"hvgdb closed the connection; expected {wire[:80]!r}, got "
+                    f"{client.buffer[:80]!r}")
+        client.buffer += data
+    got, client.buffer = client.buffer[:len(wire)], client.buffer[len(wire):]
+    check(got == wire, f"expected {wire[:80]!r}, got {got[:80]!r}")
+
+
+def expect_silence(client, seconds):
+    """hvgdb sends nothing at all (not even an ack) for `seconds`."""
+    readable, _, _ = select.select([client.sock], [], [], seconds)
+    data = client.sock.recv(65536, socket.MSG_PEEK) if readable else b""
+    check(not client.buffer and not readable, f"expected silence, got "
+                                              f"{(client.buffer + data)[:80]!r}")
+
+
+def spin_attached():
+    """hvgdb on the spinning guest, a raw client attached in ack mode, and the frames of a
+    4-byte read of the guest's first instruction and of its exact reply."""
+    image, labels = boot_sector("spin.bin", SPIN_PROGRAM)
+    hvgdb = Hvgdb(image)
+    client = attach(hvgdb.port())
+    return hvgdb, client, frame(f"m{labels['start']:x},4"), frame("b053e6e9")
+
+
+def nak_retransmit():
+    """A bad checksum gets '-' and the retransmission its reply; '-' from the client gets the
+    last reply again, byte for byte; in no-ack mode a bad checksum gets E01."""
+    hvgdb, client, read, code = spin_attached()
+    bad = read[:-2] + (b"00" if read[-2:] != b"00" else b"01")
+    client.sock.sendall(bad)
+    expect_bytes(client, b"-")
+    client.sock.sendall(read)
+    expect_bytes(client, b"+" + code)
+    client.sock.sendall(b"-")
+    expect_bytes(client, code)
+    client.sock.sendall(b"---")
+    expect_bytes(client, code * 3)
+    # Checksum digits that are not hex; a packet cut short by the next one.
+    client.sock.sendall(read[:-2] + b"zz")
+    expect_bytes(client, b"-")
+    client.sock.sendall(read[:-1] + read)
+    expect_bytes(client, b"+" + code)
+    log("ok: NAK, retransmission and resends in ack mode")
+    client.sock.sendall(frame("QStartNoAckMode"))
+    expect_bytes(client, b"+" + frame("OK"))
+    client.sock.sendall(b"+" + bad)
+    expect_bytes(client, frame("E01"))
+    client.sock.sendall(b"-")  # nothing to resend without acks
+    expect_silence(client, 0.3)
+    client.sock.sendall(read)
+    expect_bytes(client, code)
+    log("ok: no-ack mode answers a bad checksum with E01")
+    client.send("k")
+    hvgdb.expect_exit(0, "k after the checksum errors")
+
+
+def oversize_packet():
+    """A 10 MiB packet gets E01 and a 16 MiB packet that never ends gets nothing, with
+    hvgdb's memory flat; the packet after each is answered."""
+    hvgdb, client, read, code = spin_attached()
+    before = hvgdb.rss_mib()
+    peak = before
+
+    def send_watching(data):
+        nonlocal peak
+        for at in range(0, len(data), 1 << 20):
+            client.sock.sendall(data[at:at + (1 << 20)])
+            peak = max(peak, hvgdb.rss_mib() or 0)
+
+    send_watching(frame("M500,1:" + "0" * (10 << 20)) + read)
+    expect_bytes(client, b"+" + frame("E01") + b"+" + code, timeout=60)
+    send_watching(b"$" + b"a" * (16 << 20))
+    expect_silence(client, 0.5)
+    client.sock.sendall(read)
+    expect_bytes(client, b"+" + code)
+    log(f"ok: 26 MiB of oversize packets; hvgdb's RSS {before:.1f} MiB before, "
+        f"{peak:.1f} MiB at most while they came")
+    check(peak - before < 8, f"hvgdb's RSS grew by {peak - before:.1f} MiB for packets it "
+                             f"refuses\n{hvgdb.describe()}")
+    client.send("k")
+    hvgdb.expect_exit(0, "k after the oversize packets")
+
+
+# Malformed, truncated and unknown packets, with their replies: E01 malformed, E02 no such
+# thread or process, "" unknown.  tests/gdbstub/session_malformed_test.cpp has them all.
+BAD_PACKETS = [
+    ("m7c00", "E01"), ("m7c00,", "E01"), ("m10000000000000000,1", "E01"), ("m7c00,0", "E01"),
+    ("M500,2:cc", "E01"), ("M500,1:c", "E01"), ("M500,1:zz", "E01"), ("X500,2:a", "E01"),
+    ("pffff", "E01"), ("p10000", "E01"), ("P0=00", "E01"), ("G00", "E01"),
+    ("Hg100000000", "E01"), ("Hg-2", "E01"), ("Hgp2.1", "E02"), ("Hg2", "E02"),
+    ("Z0,500", "E01"), ("Z9,500,1", "E01"), ("vCont;x", "E01"), ("vCont;c:", "E01"),
+    ("vCont;c:7", "E02"), ("C100", "E01"), ("qXfer:features:read:target.xml:", "E01"),
+    ("qRcmd,6", "E01"), ("D;", "E01"), ("qFooBar", ""), ("QFooBar:1", ""), ("vFooBar", ""),
+    ("", ""),
+]
+
+
+def garbage_and_bad_commands():
+    """Noise between packets, stray framing characters, and each malformed or unknown packet
+    answered exactly, with a normal packet answered after each; guest memory untouched."""
+    hvgdb, client, read, code = spin_attached()
+    scratch = client.command("m500,2")
+    noise = bytes(b for b in random.Random(6).randbytes(64 * 1024) if b not in b"$+-\x03")
+    client.sock.sendall(noise + read)
+    expect_bytes(client, b"+" + code)
+    client.sock.sendall(b"#}*" + b"$M500,2:cccc" + read)  # the '$' abandons the M
+    expect_bytes(client, b"+" + code)
+    client.sock.sendall(b"$M500,2:cccc#" + read)  # cut off at its checksum
+    expect_bytes(client, b"+" + code)
+    log("ok: noise and stray framing characters")
+    for packet, reply in BAD_PACKETS:
+        client.sock.sendall(frame(packet))
+        expect_bytes(client, b"+" + frame(reply))
+        client.sock.sendall(read)
+        expect_bytes(client, b"+" + code)
+    check(client.command("m500,2") == scratch, "guest memory changed by refused packets")
+    log(f"ok: {len(BAD_PACKETS)} bad packets answered, each followed by a good one")
+    client.send("k")
+    hvgdb.expect_exit(0, "k after the bad packets")
+
+
+def ctrl_c_mid_packet():
+    """0x03 is data inside an X packet while the guest is stopped, and Ctrl-C while it runs,
+    even after a stray '$' opened a packet; the guest then runs to its exit."""
+    image, _ = boot_sector("ticker.bin", ticker_program(ticks=300, tick_cycles=TICK_CYCLES,
+                                                        exit_value=0x18))
+    hvgdb = Hvgdb(image)
+    client = attach(hvgdb.port())
+    client.sock.sendall(frame("X500,3:\x01\x03\x02"))
+    expect_bytes(client, b"+" + frame("OK"))
+    client.sock.sendall(frame("m500,3"))
+    expect_bytes(client, b"+" + frame("010302"))
+    client.sock.sendall(b"\x03")  # stopped: nothing to interrupt, nothing to answer
+    expect_silence(client, 0.3)
+    log("ok: 0x03 inside X is data, and alone while stopped is nothing")
+    client.sock.sendall(frame("vCont;c"))
+    expect_bytes(client, b"+")
+    wait_until(lambda: "." in hvgdb.serial(), 10, "the guest's first tick", hvgdb)
+    client.sock.sendall(b"$m7c00,")  # a packet that never ends...
+    expect_silence(client, 0.3)
+    client.sock.sendall(b"\x03")  # ...does not swallow Ctrl-C
+    stop = client.reply(10)
+    check(stop is not None and stop.startswith("T02"), f"Ctrl-C after a stray '$' answered "
+                                                       f"{stop!r}\n{hvgdb.describe()}")
+    ticks = hvgdb.serial().count(".")
+    time.sleep(0.3)
+    check(hvgdb.serial().count(".") == ticks, "the guest runs on after the Ctrl-C stop")
+    log(f"ok: Ctrl-C inside a stray packet stopped the guest: {stop[:20]}... at {ticks} ticks")
+    client.sock.sendall(frame("vCont;c"))
+    expect_bytes(client, b"+")
+    code = exit_code(0x18)
+    expect_bytes(client, frame(f"W{code:02x}"), timeout=30)
+    hvgdb.expect_exit(code, "the guest's exit after the Ctrl-C")
+
+
+def vanish_mid_packet():
+    """A client inserts a breakpoint and leaves in the middle of a memory write: nothing of
+    the write lands, the breakpoint is gone, the guest runs on, and the next client finds it
+    well and runs it to its exit."""
+    image, labels = boot_sector("ticker.bin", ticker_program(ticks=150, tick_cycles=TICK_CYCLES,
+                                                             exit_value=0x19))
+    hvgdb = Hvgdb(image)
+    port = hvgdb.port()
+    first = attach(port)
+    done = labels["done"]
+    check(first.command(f"Z0,{done:x},1") == "OK", "Z0 at done")
+    first.sock.sendall(b"$M7c00,4:90909090")
+    time.sleep(0.1)
+    first.close()
+    wait_until(lambda: hvgdb.serial().count(".") >= 3, 10, "ticks after the client left", hvgdb)
+    second = attach(port)
+    check(second.command("m7c00,4") == "b053e6e9", "the half-sent write reached the guest")
+    second.send("vCont;c")
+    reply = second.reply(30)
+    code = exit_code(0x19)
+    check(reply == f"W{code:02x}", f"the next client's continue answered {reply!r}, expected "
+                                   f"the exit (no stop at the gone breakpoint)\n{hvgdb.describe()}")
+    hvgdb.expect_exit(code, "a client left mid-packet and the next ran the guest to its exit")
+
+
+def vanish_running():
+    """Clients leave while the guest runs (FIN, then RST in the middle of a packet); the guest
+    ticks on with nobody attached, and the next client stops it, reads it, and runs it to
+    its exit."""
+    image, _ = boot_sector("ticker.bin", ticker_program(ticks=300, tick_cycles=TICK_CYCLES,
+                                                        exit_value=0x1a))
+    hvgdb = Hvgdb(image)
+    port = hvgdb.port()
+    for how in ("close", "reset"):
+        client = attach(port)
+        client.send("vCont;c")
+        ticks = hvgdb.serial().count(".")
+        wait_until(lambda: hvgdb.serial().count(".") >= ticks + 2, 10, "ticks while attached",
+                   hvgdb)
+        if how == "reset":
+            client.sock.sendall(b"$m7c00,4")
+        client.close(reset=(how == "reset"))
+        ticks = hvgdb.serial().count(".")
+        wait_until(lambda: hvgdb.serial().count(".") >= ticks + 3, 10,
+                   f"ticks after the client left ({how})", hvgdb)
+        check("E" not in hvgdb.serial(), "the guest ended too soon for this test")
+        log(f"ok: the guest ticks on after a client left ({how}) while it ran")
+    last = attach(port)
+    check(last.command("m7c00,4") == "b053e6e9", "memory read after the clients left")
+    last.send("vCont;c")
+    reply = last.reply(30)
+    code = exit_code(0x1a)
+    check(reply == f"W{code:02x}", f"continue answered {reply!r}\n{hvgdb.describe()}")
+    hvgdb.expect_exit(code, "clients that left while the guest ran")
+
+
+# ---- session life cycle: detach, disconnect, --on-detach, kill ---------------------------
+
+# The counter guest's memory: a word it increments in its loop, and a byte that tells it to
+# end (the test writes it with M).  Both just above the boot sector.
+COUNTER = 0x7E00
+QUIT = 0x7E02
+
+
+def counter_program(exit_value):
+    """Writes 'S'; then loops, incrementing the word at COUNTER and writing a '.' every
+    TICK_CYCLES TSC cycles, until the byte at QUIT is not 0; then writes 'E' and `exit_value`
+    to the exit port.  `wait` (the increment) runs on every iteration: the breakpoint site."""
+    return [
+        "start:",
+        b"\xb0\x53",                                      # mov al, 'S'
+        b"\xe6\xe9",                                      # out 0xe9, al
+        "tick:",
+        b"\x0f\x31",                                      # rdtsc
+        b"\x66\x89\xc6",                                  # mov esi, eax
+        b"\x66\x89\xd7",                                  # mov edi, edx
+        "wait:",
+        b"\xff\x06" + struct.pack("<H", COUNTER),         # inc word [COUNTER]
+        b"\x80\x3e" + struct.pack("<H", QUIT) + b"\x00",  # cmp byte [QUIT], 0
+        b"\x75", ("rel8", "done"),                        # jne done
+        b"\x0f\x31",                                      # rdtsc
+        b"\x66\x29\xf0",                                  # sub eax, esi
+        b"\x66\x19\xfa",                                  # sbb edx, edi
+        b"\x75", ("rel8", "next"),                        # jnz next
+        b"\x66\x3d" + struct.pack("<I", TICK_CYCLES),     # cmp eax, TICK_CYCLES
+        b"\x72", ("rel8", "wait"),                        # jb wait
+        "next:",
+        b"\xb0\x2e",                                      # mov al, '.'
+        b"\xe6\xe9",                                      # out 0xe9, al
+        b"\xeb", ("rel8", "tick"),                        # jmp tick
+        "done:",
+        b"\xb0\x45",                                      # mov al, 'E'
+        b"\xe6\xe9",                                      # out 0xe9, al
+        b"\xb0" + bytes([exit_value]),                    # mov al, exit_value
+        "exit:",
+        b"\xe6\xf4",                                      # out 0xf4, al
+        "halt:",
+        b"\xf4",                                          # hlt
+        b"\xeb", ("rel8", "halt"),                        # jmp halt
+    ]
+
+
+REFUSAL = "E.hvgdb serves one debugger at a time"
+
+
+def connect(port, hvgdb, timeout=10):
+    """A new debugger: qSupported, then '?'; returns (client, stop reply).  While hvgdb still
+    takes the last one's connection down it refuses this one, which then tries again."""
+    deadline = time.monotonic() + timeout
+    while True:
+        client = Client(port)
+        client.send("qSupported:swbreak+;hwbreak+;vContSupported+")
+        features = client.reply(5)
+        if features is not None and not features.startswith(REFUSAL):
+            stop = client.command("?")
+            check(stop.startswith(("T", "S")), f"'?' answered {stop!r}\n{hvgdb.describe()}")
+            return client, stop
+        client.close()
+        check(time.monotonic() < deadline, f"no new debugger served within {timeout}s (last "
+                                           f"answer {features!r})\n{hvgdb.describe()}")
+        time.sleep(0.005)
+
+
+def leave(client, how, answered=True):
+    """The debugger goes: "D" (its OK, unless not `answered`: the guest may end and hvgdb
+    with it before the OK goes out; then hvgdb closes the connection), "close" (FIN) or
+    "reset" (RST)."""
+    if how == "D" and answered:
+        check(client.command("D") == "OK", "D not answered OK")
+        client.sock.settimeout(5)
+        try:
+            rest = client.sock.recv(65536)
+        except socket.timeout:
+            rest = None
+        check(rest == b"", f"hvgdb did not close the connection after the OK to D: {rest!r}")
+    elif how == "D":
+        client.send("D")
+    client.close(reset=(how == "reset"))
+
+
+def stop_fields(stop):
+    """A T stop reply's signal and its n:r fields as a dict."""
+    fields = dict(part.split(":", 1) for part in stop[3:].split(";") if ":" in part)
+    return int(stop[1:3], 16), fields
+
+
+def register_value(hex_text):
+    return int.from_bytes(bytes.fromhex(hex_text), "little")
+
+
+def check_consistent(client, stop, hvgdb):
+    """The stop a new debugger gets agrees with the machine: its thread exists, and the pc it
+    expedites is what reading that thread's pc says.  Returns (signal, pc, fields)."""
+    check(stop.startswith("T"), f"'?' answered {stop!r}")
+    signal, fields = stop_fields(stop)
+    check("thread" in fields, f"no thread in {stop!r}")
+    check(client.command(f"Hg{fields['thread']}") == "OK", "Hg to the stop's thread")
+    # pc is register 8 (eip) in every x86 view hvgdb gives a real-mode guest; see arch/.
+    check("08" in fields, f"the stop reply {stop!r} expedites no pc")
+    pc = register_value(fields["08"])
+    read = client.command("p8")
+    check(register_value(read) == pc, f"'?' says pc {pc:#x}, p8 says {read}\n{hvgdb.describe()}")
+    return signal, pc, fields
+
+
+def serial_progress(hvgdb, seconds):
+    """How many bytes the guest writes to its console in `seconds`."""
+    before = len(hvgdb.serial())
+    time.sleep(seconds)
+    return len(hvgdb.serial()) - before
+
+
+def process_footprint(pid):
+    """hvgdb's open file descriptors and resident memory in KiB."""
+    fds = len(os.listdir(f"/proc/{pid}/fd"))
+    with open(f"/proc/{pid}/status") as f:
+        rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    return fds, rss
+
+
+def attach_detach_cycles():
+    """1000 debuggers attach to a running guest (--no-wait) and leave: D, a plain close, with a
+    breakpoint or a watchpoint left inserted, stopped at one, or while the guest runs.  hvgdb's
+    file descriptors and memory must not grow from cycle 100 to cycle 1000, and the guest must
+    make progress all along and end with its code."""
+    exit_value = 0x18
+    image, labels = boot_sector("counter.bin", counter_program(exit_value))
+    wait, done = labels["wait"], labels["done"]
+    hvgdb = Hvgdb(image, options=["--no-wait"])
+    port = hvgdb.port()
+    wait_until(lambda: "." in hvgdb.serial(), 10, "the guest's first tick", hvgdb)
+    started = time.monotonic()
+    marks = {}
+    for cycle in range(1, 1001):
+        client, stop = connect(port, hvgdb)
+        variant = "D" if cycle % 100 == 0 else ("D", "close", "break_D", "stopped_close",
+                                                "watch_D", "running_close")[cycle % 6]
+        if variant in ("break_D", "stopped_close"):
+            check(client.command(f"Z0,{wait:x},1") == "OK", "Z0 at wait")
+        if variant in ("stopped_close", "watch_D"):
+            check(client.command(f"Z2,{COUNTER:x},2") == "OK", "Z2 on the counter")
+        if variant in ("stopped_close", "watch_D"):
+            client.send("vCont;c")
+            hit = client.reply(10)
+            check(hit is not None and hit.startswith("T05"), f"cycle {cycle}: no stop at the "
+                  f"breakpoint or watchpoint: {hit!r}\n{hvgdb.describe()}")
+        if variant == "running_close":
+            check(client.command(f"Z0,{done:x},1") == "OK", "Z0 at done")
+            client.send("vCont;c")
+        leave(client, "D" if variant.endswith("D") else "close")
+        if cycle in (100, 500, 1000):
+            fds, rss = process_footprint(hvgdb.pid)
+            marks[cycle] = (fds, rss, hvgdb.serial().count("."), time.monotonic() - started)
+            log(f"after cycle {cycle}: {fds} fds, VmRSS {rss} KiB, {marks[cycle][2]} ticks, "
+                f"{marks[cycle][3]:.1f} s")
+    elapsed = time.monotonic() - started
+    fds100, rss100, ticks100, _ = marks[100]
+    fds1000, rss1000, ticks1000, _ = marks[1000]
+    log(f"1000 attach/detach cycles in {elapsed:.1f} s ({elapsed:.2f} ms a cycle); fds "
+        f"{fds100} -> {fds1000}, VmRSS {rss100} -> {rss1000} KiB ({rss1000 - rss100:+d} KiB)")
+    check(fds1000 <= fds100, f"hvgdb's file descriptors grew from {fds100} to {fds1000}")
+    check(rss1000 - rss100 <= 512, f"hvgdb's memory grew by {rss1000 - rss100} KiB over 900 "
+                                   "cycles (allowed: 512 KiB)")
+    check(ticks100 < marks[500][2] < ticks1000, f"the guest made no progress: ticks "
+                                               f"{ticks100}, {marks[500][2]}, {ticks1000}")
+    # The last debugger tells the guest to end, and leaves.
+    client, _ = connect(port, hvgdb)
+    check(client.command(f"M{QUIT:x},1:01") == "OK", "M to the quit flag")
+    leave(client, "D")
+    hvgdb.expect_exit(exit_code(exit_value), "1000 attach/detach cycles and a last detach")
+    check(hvgdb.serial().endswith("E"), f"the guest did not finish: {hvgdb.serial()[-40:]!r}")
+
+
+def reattach(on_detach):
+    """With --on-detach run or stop, and two vCPUs: a debugger leaves in each way there is
+    (D or a vanished connection, stopped at a breakpoint, running, mid-step, mid-packet, in
+    non-stop mode with threads running or one stopped), and the next one attaches and gets a
+    stop that agrees with the machine.  With run the guest runs in between; with stop it does
+    not, and the next debugger finds it where the last one left it."""
+    exit_value = 0x19
+    image, labels = boot_sector("counter.bin", counter_program(exit_value))
+    wait, done = labels["wait"], labels["done"]
+    hvgdb = Hvgdb(image, options=["--cpus", "2", "--on-detach", on_detach])
+    port = hvgdb.port()
+    client, stop = connect(port, hvgdb)
+    check_consistent(client, stop, hvgdb)
+    stays = on_detach == "stop"
+
+    def at_breakpoint():
+        check(client.command(f"Z0,{wait:x},1") == "OK", "Z0 at wait")
+        client.send("vCont;c")
+        hit = client.reply(10)
+        check(hit is not None and hit.startswith("T05") and "swbreak" in hit,
+              f"no stop at the breakpoint: {hit!r}\n{hvgdb.describe()}")
+        return check_consistent(client, hit, hvgdb)[1]
+
+    def running():
+        check(client.command(f"Z0,{done:x},1") == "OK", "Z0 at done")
+        check(client.command(f"Z2,{COUNTER + 8:x},2") == "OK", "Z2 beside the counter")
+        client.send("vCont;c")
+        time.sleep(0.05)
+        check(not client.pending(0), "the guest stopped while it should run")
+
+    def non_stop():
+        check(client.command("QNonStop:1") == "OK", "QNonStop:1")
+        check(client.command("vCont;c") == "OK", "vCont;c in non-stop mode")
+
+    def one_stopped():
+        non_stop()
+        check(client.command(f"Z0,{done:x},1") == "OK", "Z0 at done")
+        client.sock.sendall(frame("vCont;t:1"))  # then an OK and a %Stop notification
+        time.sleep(0.1)
+
+    scenarios = [
+        ("detach stopped at a breakpoint", at_breakpoint, "D"),
+        ("vanish stopped at a breakpoint", at_breakpoint, "close"),
+        ("vanish while running", running, "reset"),
+        ("vanish mid-step", lambda: client.sock.sendall(frame("vCont;s:1")), "close"),
+        ("vanish mid-packet", lambda: client.sock.sendall(f"$m{wait:x},4".encode()), "close"),
+        ("detach in non-stop mode, threads running", non_stop, "D"),
+        ("vanish in non-stop mode, one thread stopped", one_stopped, "close"),
+    ]
+    for name, prepare, how in scenarios:
+        left_at = prepare()
+        leave(client, how)
+        time.sleep(0.3)  # the detach's stop, if any, is in
+        progress = serial_progress(hvgdb, 0.5)
+        if stays:
+            check(progress == 0, f"{name}: the guest wrote {progress} bytes after the debugger "
+                                 f"left, with --on-detach stop\n{hvgdb.describe()}")
+        else:
+            check(progress > 0, f"{name}: the guest did not run on after the debugger left"
+                                f"\n{hvgdb.describe()}")
+        client, stop = connect(port, hvgdb)
+        signal, pc, fields = check_consistent(client, stop, hvgdb)
+        check(not any(r in fields for r in ("swbreak", "hwbreak", "watch")),
+              f"{name}: the new debugger is told of the old one's breakpoint: {stop!r}")
+        if stays and left_at is not None:
+            check(pc == left_at, f"{name}: the new debugger finds pc {pc:#x}, the last one left "
+                                 f"it at {left_at:#x}")
+        # Nothing of the last debugger's is in force: memory reads as the program, and a
+        # short continue is not stopped by its breakpoints or watchpoints.
+        log(f"ok: {name} ({on_detach}): the new debugger sees {stop[:3]} thread "
+            f"{fields['thread']} at {pc:#x}; {progress} console bytes in between")
+    # The last debugger lets the guest end: it runs over every former site and exits, and
+    # the exit is the first stop this debugger hears of.
+    check(client.command(f"M{QUIT:x},1:01") == "OK", "M to the quit flag")
+    client.send("vCont;c")
+    end = client.reply(10)
+    check(end == f"W{exit_code(exit_value):02x}", f"the continue to the exit answered {end!r}"
+                                                 f"\n{hvgdb.describe()}")
+    hvgdb.expect_exit(exit_code(exit_value), "the last debugger's continue to the exit")
+
+
+def left_behind(on_detach):
+    """A debugger inserts software and hardware breakpoints and watchpoints on the guest's
+    way to its exit, and leaves without removing them (D, FIN or RST).  With run the guest
+    runs over every one of those places to its exit without stopping; with stop it stays
+    where it is until the next debugger continues it, and that continue ends in the exit."""
+    exit_value = 0x1A
+    image, labels = boot_sector("counter.bin", counter_program(exit_value))
+    for how in ("D", "close", "reset"):
+        hvgdb = Hvgdb(image, options=["--on-detach", on_detach])
+        port = hvgdb.port()
+        client, stop = connect(port, hvgdb)
+        for label in ("wait", "next", "done", "exit"):
+            check(client.command(f"Z0,{labels[label]:x},1") == "OK", f"Z0 at {label}")
+        check(client.command(f"Z1,{labels['halt']:x},1") == "OK", "Z1 at halt")
+        check(client.command(f"Z2,{COUNTER:x},2") == "OK", "Z2 on the counter")
+        check(client.command(f"Z3,{QUIT:x},1") == "OK", "Z3 on the quit flag")
+        check(client.command(f"M{QUIT:x},1:01") == "OK", "M to the quit flag")
+        client.send("vCont;c")
+        hit = client.reply(10)
+        check(hit is not None and hit.startswith("T05"), f"no stop at the first breakpoint or "
+                                                         f"watchpoint: {hit!r}")
+        _, pc, _ = check_consistent(client, hit, hvgdb)
+        leave(client, how, answered=(on_detach == "stop"))
+        if on_detach == "run":
+            hvgdb.expect_exit(exit_code(exit_value), f"a {how} with 4 software breakpoints, a "
+                                                      "hardware one and 2 watchpoints ahead")
+        else:
+            time.sleep(0.5)
+            check(hvgdb.alive() and "E" not in hvgdb.serial(),
+                  f"the guest ran on after a {how} with --on-detach stop\n{hvgdb.describe()}")
+            client, stop = connect(port, hvgdb)
+            _, now, _ = check_consistent(client, stop, hvgdb)
+            check(now == pc, f"the guest moved from {pc:#x} to {now:#x} while no debugger was"
+                             " attached")
+            client.send("vCont;c")
+            end = client.reply(10)
+            check(end == f"W{exit_code(exit_value):02x}", f"the next debugger's continue "
+                  f"answered {end!r}, not the exit\n{hvgdb.describe()}")
+            hvgdb.expect_exit(exit_code(exit_value), f"a {how}, then the next debugger's "
+                                                      "continue")
+        check(hvgdb.serial().endswith("E"), f"the guest did not finish: {hvgdb.serial()!r}")
+        if how != "D":
+            check("removed what the debugger left in the guest: 4 software breakpoints"
+                  in hvgdb.stderr(), f"no line about what hvgdb removed\n{hvgdb.describe()}")
+
+
+def kill_clean():
+    """k, vKill and `monitor quit` end hvgdb with code 0, stopped or (k) while the guest runs,
+    with nothing on stderr but hvgdb's own notes; SIGTERM and SIGINT while the guest runs end
+    it with 128 + the signal."""
+    image, _ = boot_sector("counter.bin", counter_program(0x1B))
+    # What hvgdb may say after its banner on the way out: anything else is an error line.
+    notes = ("hvgdb: the guest is stopped at its first instruction", "hvgdb: debugger attached "
+             "from 127.0.0.1:", "hvgdb: signal ")
+
+    def check_stderr(hvgdb, why):
+        lines = hvgdb.stderr().splitlines()
+        banner_end = next((i for i, line in enumerate(lines)
+                           if line.startswith("hvgdb: attach with:")), None)
+        check(banner_end is not None, f"{why}: no banner\n{hvgdb.describe()}")
+        for line in lines[banner_end + 1:]:
+            check(line.startswith(notes), f"{why}: an unexpected line: {line!r}")
+
+    for command, reply, run_first in (("k", None, False), ("k", None, True),
+                                      ("vKill;1", "OK", False),
+                                      ("qRcmd," + b"quit".hex(), "OK", False)):
+        why = f"{command}{' while the guest runs' if run_first else ''}"
+        hvgdb = Hvgdb(image)
+        client, _ = connect(hvgdb.port(), hvgdb)
+        if run_first:
+            client.send("vCont;c")
+            time.sleep(0.1)
+        client.send(command)
+        if reply is not None:
+            answer = client.reply(5)
+            while answer is not None and answer.startswith("O") and answer != "OK":
+                answer = client.reply(5)
+            check(answer == reply, f"{command} answered {answer!r}")
+        hvgdb.expect_exit(0, why, timeout=10)
+        check_stderr(hvgdb, why)
+        client.close()
+    for signal_number in (15, 2):
+        hvgdb = Hvgdb(image, options=["--no-wait"])
+        hvgdb.port()
+        wait_until(lambda: "." in hvgdb.serial(), 10, "the guest's first tick", hvgdb)
+        hvgdb.process.send_signal(signal_number)
+        hvgdb.expect_exit(128 + signal_number, f"signal {signal_number} while the guest runs",
+                          timeout=10)
+        check(f"hvgdb: signal {signal_number}: shutting down" in hvgdb.stderr(),
+              f"no line about the signal\n{hvgdb.describe()}")
+        check_stderr(hvgdb, f"signal {signal_number}")
+
+
 CASES = {
     "hbreak_disconnect": hbreak_disconnect,
     "flood_nak_small": lambda: flood("nak", 0x40),
@@ -564,18 +1198,33 @@ CASES = {
     "no_wait_abandon": no_wait_abandon,
     "detach_at_exit": detach_at_exit,
     "sigpipe": sigpipe,
+    "nak_retransmit": nak_retransmit,
+    "oversize_packet": oversize_packet,
+    "garbage_and_bad_commands": garbage_and_bad_commands,
+    "ctrl_c_mid_packet": ctrl_c_mid_packet,
+    "vanish_mid_packet": vanish_mid_packet,
+    "vanish_running": vanish_running,
+    "attach_detach_cycles": attach_detach_cycles,
+    "reattach_run": lambda: reattach("run"),
+    "reattach_stop": lambda: reattach("stop"),
+    "left_behind_run": lambda: left_behind("run"),
+    "left_behind_stop": lambda: left_behind("stop"),
+    "kill_clean": kill_clean,
 }
 
 
-def main():
-    log(f"robustness: case {CASE!r}, hvgdb {HVGDB}")
+def main(cases=CASES, script="robustness"):
+    log(f"{script}: case {CASE!r}, hvgdb {HVGDB}")
     status = 0
     try:
-        check(CASE in CASES, f"unknown case {CASE!r}; have {sorted(CASES)}")
+        check(CASE in cases, f"unknown case {CASE!r}; have {sorted(cases)}")
         gdb.execute("set confirm off")
         gdb.execute("set pagination off")
-        CASES[CASE]()
+        cases[CASE]()
         log("PASSED")
+    except Skipped as e:
+        log(f"SKIPPED: {e}")
+        status = 77
     except CheckFailed as e:
         log(f"FAILED: {e}")
         status = 1
@@ -590,4 +1239,6 @@ def main():
     gdb.execute(f"quit {status}")
 
 
-main()
+# network.py imports the helpers above; gdb runs this file as __main__.
+if __name__ == "__main__":
+    main()

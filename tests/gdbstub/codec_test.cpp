@@ -97,10 +97,13 @@ TEST_CASE("no-ack mode: the QStartNoAckMode packet is acked, its OK goes out, th
     fed = feed(codec, "+$g#67");
     CHECK(fed.packets == std::vector<std::string>{"g"});
     CHECK(fed.out == "");
-    // No NAK and no retransmission either.
+    // No NAK and no retransmission either: a bad checksum is a packet to refuse with an
+    // error, as nothing will send it again.
     fed = feed(codec, "$g#00-");
-    CHECK(fed.packets.empty());
+    CHECK(fed.packets == std::vector<std::string>{"!checksum mismatch"});
     CHECK(fed.out == "");
+    fed = feed(codec, "$g#6z");
+    CHECK(fed.packets == std::vector<std::string>{"!checksum is not hex"});
 }
 
 TEST_CASE("0x03 between packets is an interrupt, inside one it is data") {
@@ -108,6 +111,22 @@ TEST_CASE("0x03 between packets is an interrupt, inside one it is data") {
     auto fed = feed(codec, "$vCont;c#a8\x03$?#3f");
     CHECK(fed.packets == std::vector<std::string>{"vCont;c", "^C", "?"});
     CHECK(fed.out == "++");
+    // X data may hold the byte raw; the checksum counts it.
+    fed = feed(codec, "$X0,1:\x03#22");
+    CHECK(fed.packets == std::vector<std::string>{"X0,1:\x03"});
+}
+
+TEST_CASE("with interrupt_anywhere 0x03 is the interrupt even inside a packet") {
+    Codec codec;
+    std::string out;
+    std::vector<std::string> events;
+    // A packet interrupted by 0x03 goes on without it: the checksum is of the other bytes.
+    for (char c : std::string_view("$m0,4\x03#fd")) {
+        auto in = codec.feed(static_cast<std::uint8_t>(c), out, true);
+        if (in) events.emplace_back(in->kind == Inbound::Kind::interrupt ? "^C" : in->text);
+    }
+    CHECK(events == std::vector<std::string>{"^C", "m0,4"});
+    CHECK(out == "+");
 }
 
 TEST_CASE("an oversize packet is acked (it arrived intact) and handed up as rejected") {

@@ -22,7 +22,7 @@ struct BreakpointCall {
     std::uint64_t kind;
 };
 
-class FakeTarget final : public Target {
+class FakeTarget : public Target {  // not final: a server test overrides thread_running
   public:
     // RAM the fake has: [kRamBase, kRamBase + kRamSize), byte i holds (i & 0xff).
     static constexpr std::uint64_t kRamBase = 0x1000;
@@ -46,12 +46,19 @@ class FakeTarget final : public Target {
     Result<void> remove_breakpoint(BreakpointType, std::uint64_t addr, std::uint64_t kind) override;
     std::size_t watchpoint_slots() const override { return watch_slots; }
     Result<void> resume(std::span<const ThreadAction> actions) override;
-    void interrupt() override { ++interrupts; }
+    void interrupt() override {
+        ++interrupts;
+        if (on_interrupt) on_interrupt();
+    }
     Result<void> set_non_stop(bool on) override;
     bool supports_non_stop() const override { return non_stop_supported; }
     bool thread_running(ThreadId thread) const override { return running.contains(thread); }
     void select_thread(ThreadId thread) override { selected.push_back(thread); }
-    void detach() override { ++detaches; }
+    bool detach(AfterDetach after) override {
+        ++detaches;
+        detached_to = after;
+        return after == AfterDetach::run;
+    }
     void kill() override { ++kills; }
     void set_stop_sink(std::function<void(const StopEvent&)> sink) override {
         stop_sink = std::move(sink);
@@ -97,7 +104,9 @@ class FakeTarget final : public Target {
     std::vector<std::uint8_t> ram;
     std::size_t last_read_size = 0;
     int interrupts = 0;
+    std::function<void()> on_interrupt;  // called by interrupt() when set (server tests)
     int detaches = 0;
+    std::optional<AfterDetach> detached_to;  // the last detach's
     int kills = 0;
     int attaches = 0;
     std::vector<std::string> monitor_commands;

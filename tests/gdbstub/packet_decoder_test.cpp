@@ -102,6 +102,32 @@ TEST_CASE("malformed run-length and escapes are rejected, not crashed on") {
 
 TEST_CASE("a '$' inside a packet starts a new one") {
     CHECK(decode("$qSup$g#67") == std::vector<Event>{{Kind::packet, "g"}});
+    // Also where the checksum should be: that packet lost its end, the next one is whole.
+    CHECK(decode("$qC#$g#67") == std::vector<Event>{{Kind::packet, "g"}});
+    CHECK(decode("$qC#b$g#67") == std::vector<Event>{{Kind::packet, "g"}});
+    // And right after an escape.
+    CHECK(decode("$X}$g#67") == std::vector<Event>{{Kind::packet, "g"}});
+}
+
+TEST_CASE("checksum digits that are not hex are a bad checksum; decoding goes on") {
+    CHECK(decode("$qC#x4$g#67") ==
+          std::vector<Event>{{Kind::bad_checksum, "checksum is not hex"}, {Kind::packet, "g"}});
+    CHECK(decode("$qC#b\x03+$g#67") ==
+          std::vector<Event>{
+              {Kind::bad_checksum, "checksum is not hex"}, {Kind::ack, ""}, {Kind::packet, "g"}});
+    // The bad digit is not taken as anything else, even an interrupt.
+    CHECK(decode("$qC#\x03$g#67") ==
+          std::vector<Event>{{Kind::bad_checksum, "checksum is not hex"}, {Kind::packet, "g"}});
+}
+
+TEST_CASE("an endless packet keeps no more than the limit and the next '$' ends it") {
+    PacketDecoder decoder(16);
+    std::string endless = "$" + std::string(1 << 20, 'a');
+    CHECK(feed_all(decoder, endless).empty());
+    CHECK(feed_all(decoder, "$g#67") == std::vector<Event>{{Kind::packet, "g"}});
+    // Its '#' and checksum, when they come at last, reject it as too long.
+    CHECK(feed_all(decoder, endless + "#00") ==
+          std::vector<Event>{{Kind::rejected, "packet longer than PacketSize"}});
 }
 
 TEST_CASE("packets longer than the limit are rejected whole, then decoding goes on") {

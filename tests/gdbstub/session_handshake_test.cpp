@@ -33,12 +33,13 @@ std::string expected_g_hex() {
 TEST_CASE("gdb 13 connects: exact bytes for every reply") {
     Harness h;
 
-    // gdb opens with an ack, then qSupported; acks still on.
+    // gdb opens with an ack, then qSupported; acks still on.  Replies are run-length encoded
+    // (gdb manual, "Overview"): "10* " is 10000, "0*(" twelve zeros.
     CHECK(h.client("+$qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;fork-events+;"
                    "vfork-events+;exec-events+;vContSupported+;QThreadEvents+;no-resumed+;"
                    "memory-tagging+;xmlRegisters=i386#77") ==
-          "+$PacketSize=10000;QStartNoAckMode+;qXfer:features:read+;swbreak+;hwbreak+;"
-          "vContSupported+#e7");
+          "+$PacketSize=10* ;QStartNoAckMode+;qXfer:features:read+;swbreak+;hwbreak+;"
+          "vContSupported+#a1");
     CHECK(h.client("+$vMustReplyEmpty#3a") == "+$#00");
 
     // The QStartNoAckMode packet is acked and so is nothing after its OK.
@@ -59,8 +60,7 @@ TEST_CASE("gdb 13 connects: exact bytes for every reply") {
           frame("l" + xml.substr(offset)));
 
     CHECK(h.client("$qTStatus#49") == "$#00");
-    CHECK(h.client("$?#3f") ==
-          "$T05thread:01;06:f87f000000000000;07:f07f000000000000;10:0010000000000000;#83");
+    CHECK(h.client("$?#3f") == "$T05thread:01;06:f87f0*(;07:f07f0*(;10:0010*);#1a");
     CHECK(h.client("$qfThreadInfo#bb") == "$m01,02#5c");
     CHECK(h.client("$qsThreadInfo#c8") == "$l#6c");
     CHECK(h.client("$qAttached:1#fa") == "$1#31");
@@ -96,8 +96,8 @@ TEST_CASE("acks in ack mode: NAK on a bad checksum, retransmit on '-'") {
 TEST_CASE("a client without swbreak+ gets no swbreak key, and plain qSupported works") {
     Harness h;
     CHECK(h.client("$qSupported#37") ==
-          "+$PacketSize=10000;QStartNoAckMode+;qXfer:features:read+;swbreak+;hwbreak+;"
-          "vContSupported+#e7");
+          "+$PacketSize=10* ;QStartNoAckMode+;qXfer:features:read+;swbreak+;hwbreak+;"
+          "vContSupported+#a1");
     h.client("$vCont;c#a8");
     StopEvent stop{.thread = 2, .reason = StopReason::sw_break};
     CHECK(h.stop(stop) ==

@@ -29,8 +29,8 @@ TEST_CASE("qSupported announces QNonStop+ only for a target with non-stop mode")
     Harness h;
     h.target.non_stop_supported = true;
     CHECK(h.client("$qSupported:swbreak+;hwbreak+#d5") ==
-          "+$PacketSize=10000;QStartNoAckMode+;qXfer:features:read+;swbreak+;hwbreak+;"
-          "vContSupported+;QNonStop+#6f");
+          "+$PacketSize=10* ;QStartNoAckMode+;qXfer:features:read+;swbreak+;hwbreak+;"
+          "vContSupported+;QNonStop+#29");
 }
 
 TEST_CASE("QNonStop:1 and QNonStop:0 switch the target's mode") {
@@ -91,8 +91,7 @@ TEST_CASE("vCont;c:2 -> OK at once; the stop is a %Stop notification") {
     CHECK(h.packet("qC") == "$QC01#f5");
 
     CHECK(h.stop({.thread = 2, .reason = StopReason::sw_break}) ==
-          "%Stop:T05thread:02;06:f87f000000000000;07:f07f000000000000;10:0010000000000000;"
-          "swbreak:;#c8");
+          "%Stop:T05thread:02;06:f87f0*(;07:f07f0*(;10:0010*);swbreak:;#5f");
     CHECK(h.log.back() ==
           std::pair<char, std::string>{'%', "Stop:" + stop_reply("05", "02", "swbreak:;")});
     CHECK(h.packet("vStopped") == "$OK#9a");
@@ -198,7 +197,7 @@ TEST_CASE("vCont;t:1 stops thread 1, which reports signal 0; t for a stopped thr
     CHECK(h.target.resumes[1][0].kind == ResumeKind::stop);
     CHECK(h.target.resumes[1][0].thread == 1u);
     CHECK(h.stop({.thread = 1, .signal = 0}) ==
-          "%Stop:T00thread:01;06:f87f000000000000;07:f07f000000000000;10:0010000000000000;#5e");
+          "%Stop:T00thread:01;06:f87f0*(;07:f07f0*(;10:0010*);#f5");
     CHECK(h.packet("vStopped") == "$OK#9a");
 
     // Thread 1 is stopped now: a second t asks nothing of the target.
@@ -280,7 +279,7 @@ TEST_CASE("registers of a running thread: error; memory and breakpoints: allowed
 
     // Thread 1 is stopped: its registers can be read.
     CHECK(h.packet("Hg1") == "$OK#9a");
-    CHECK(h.packet("p10") == "$0010000000000000#01");
+    CHECK(h.packet("p10") == "$0010*)#14");
     CHECK(h.target.selected == std::vector<ThreadId>{2, 1});
 }
 

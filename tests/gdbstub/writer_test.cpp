@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include "wire.hpp"
+
 using namespace hvgdb::gdbstub::protocol;
 
 TEST_CASE("simple replies") {
@@ -18,8 +20,14 @@ TEST_CASE("simple replies") {
 }
 
 TEST_CASE("register and memory data") {
-    RegistersReply regs{{{{0x01, 0x02}, true}, {{0, 0, 0}, false}, {{0xff}, true}}};
+    RegistersReply regs{{0x01, 0x02, 0, 0, 0, 0xff}, {{2, 3}}};
     CHECK(encode_payload(regs) == "0102xxxxxxff");
+    regs.unavailable = {{0, 1}, {5, 1}};  // first and last
+    CHECK(encode_payload(regs) == "xx02000000xx");
+    regs.unavailable = {};
+    CHECK(encode_payload(regs) == "0102000000ff");
+    regs.unavailable = {{4, 9}};  // past the end: as far as the bytes go
+    CHECK(encode_payload(regs) == "01020000xxxx");
     CHECK(encode_payload(MemoryReply{{0xde, 0xad, 0xbe, 0xef}}) == "deadbeef");
 }
 
@@ -170,6 +178,81 @@ TEST_CASE("framing escapes exactly $ # } * and checksums the escaped text") {
     out.clear();
     append_frame(out, std::string("$#}*\xff", 5));
     CHECK(out == std::string("$}\x04}\x03}]}\x0a\xff#", 11) + "61");
+}
+
+namespace {
+
+std::string framed(std::string_view payload) {
+    std::string out;
+    append_frame(out, payload);
+    return out;
+}
+
+// What gdb does with a reply (remote.c, read_frame): runs expanded on the bytes as sent, the
+// character before '*' repeated; escapes undone after that, for binary replies.
+std::string gdb_decode(std::string_view frame) {
+    REQUIRE(frame.size() >= 4);
+    std::string_view data = frame.substr(1, frame.size() - 4);
+    std::string expanded;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+        if (data[i] == '*') {
+            REQUIRE(!expanded.empty());
+            REQUIRE(i + 1 < data.size());
+            expanded.append(static_cast<std::size_t>(data[++i] - 29), expanded.back());
+        } else {
+            expanded.push_back(data[i]);
+        }
+    }
+    std::string payload;
+    for (std::size_t i = 0; i < expanded.size(); ++i)
+        payload.push_back(expanded[i] == '}' ? static_cast<char>(expanded[++i] ^ 0x20)
+                                             : expanded[i]);
+    return payload;
+}
+
+}  // namespace
+
+TEST_CASE("run-length encoding: runs of 4 to 98, counts never '#' or '$', exact bytes") {
+    CHECK(framed("000") == "$000#90");      // 2 more copies: "0*" and a count would be longer
+    CHECK(framed("0000") == "$0* #7a");     // ' ' is 3 more
+    CHECK(framed("00000") == "$0*!#7b");    // '!' 4 more
+    CHECK(framed("000000") == "$0*\"#7c");  // '"' 5 more
+    // 6 and 7 more would be '#' and '$': 5 more, and the rest as it comes.
+    CHECK(framed("0000000") == "$0*\"0#ac");
+    CHECK(framed("00000000") == "$0*\"00#dc");
+    CHECK(framed("000000000") == "$0*%#7f");           // '%' is 8 more
+    CHECK(framed(std::string(98, 'f')) == "$f*~#0e");  // '~' 97 more, the most
+    CHECK(framed(std::string(99, 'f')) == "$f*~f#74");
+    CHECK(framed(std::string(102, 'f')) == "$f*~f* #be");
+    CHECK(framed("T05thread:01;10:0010000000000000;") == "$T05thread:01;10:0010*);#f1");
+    // Repeated characters that need escaping go as escape pairs: a pair is never in a run.
+    CHECK(framed("****") == "$}\x0a}\x0a}\x0a}\x0a#1c");
+    CHECK(framed("}}}}") == "$}]}]}]}]#68");
+    // A run right after an escape pair starts with a plain character of its own.
+    CHECK(framed("}]]]]") == "$}]]* #81");
+    CHECK(framed("}]]]]]") == "$}]]*!#82");
+}
+
+TEST_CASE("run-length encoding reads back the same in gdb's and lldb's decoders") {
+    const std::string alphabet = "0fx}*#$] ";
+    std::uint32_t seed = 12345;
+    for (int round = 0; round < 2000; ++round) {
+        std::string payload;
+        seed = seed * 1103515245 + 12345;
+        std::size_t length = seed >> 16 & 0x1ff;
+        while (payload.size() < length) {
+            seed = seed * 1103515245 + 12345;
+            char c = alphabet[(seed >> 16) % alphabet.size()];
+            payload.append((seed >> 8) % 110 + 1, c);
+        }
+        payload.resize(length);
+        std::string frame = framed(payload);
+        CAPTURE(payload);
+        CAPTURE(frame);
+        CHECK(gdb_decode(frame) == payload);
+        CHECK(hvgdb::gdbstub::testing::payload_of(frame) == payload);  // lldb's way
+        CHECK(frame.find_first_of("$#", 1) == frame.size() - 3);       // only the framing ones
+    }
 }
 
 TEST_CASE("notifications: '%', the escaped payload, the checksum of the escaped bytes") {

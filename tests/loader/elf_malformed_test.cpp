@@ -3,6 +3,7 @@
 #include <string>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "image_builder.hpp"
 #include "loader/loader.hpp"
@@ -76,54 +77,50 @@ TEST_CASE("ELF malformed: identification fields") {
     }
 }
 
+// One ELF64 header field set to a bad value: field offset, size, value, the error.
+struct HeaderFieldCase {
+    std::size_t offset;
+    int size;
+    std::uint64_t value;
+    const char* error;
+};
+
+// clang-format off
+constexpr HeaderFieldCase kHeaderFieldCases[] = {
+    {16, 2, 1, "ELF type 1 (ET_REL, a relocatable object file) is not an executable; need "
+               "ET_EXEC (2) or ET_DYN (3)"},
+    {16, 2, 4, "ELF type 4 (ET_CORE, a core dump) is not an executable; need ET_EXEC (2) or "
+               "ET_DYN (3)"},
+    {16, 2, 0xfe00, "ELF type 65024 is not an executable; need ET_EXEC (2) or ET_DYN (3)"},
+    {18, 2, 3, "ELF64 image is for machine 3 (EM_386), expected 62 (EM_X86_64)"},
+    {18, 2, 183, "ELF64 image is for machine 183 (EM_AARCH64), expected 62 (EM_X86_64)"},
+    {20, 4, 2, "ELF e_version 2 is not EV_CURRENT (1)"},
+    {52, 2, 20, "ELF64 e_ehsize 20 is smaller than the 64-byte header"},
+    {54, 2, 32, "ELF64 e_phentsize 32 is smaller than a 56-byte program header"},
+    {54, 2, 0, "ELF64 e_phentsize 0 is smaller than a 56-byte program header"},
+    // e_phentsize 0xffff, e_phnum 0xfffe: the table runs past the file.
+    {54, 2, 0xffff, "ELF program headers (2 entries of 65535 bytes at offset 0x40) extend beyond "
+                    "the image of 448 bytes"},
+    {56, 2, 0xfffe, "ELF program headers (65534 entries of 56 bytes at offset 0x40) extend beyond "
+                    "the image of 448 bytes"},
+    {56, 2, 0, "ELF image has no program headers (e_phnum 0)"},
+    {56, 2, 0xffff, "ELF image uses extended program header numbering (e_phnum 0xffff), which is "
+                    "not supported"},
+    {32, 8, 0x10000, "ELF program headers (2 entries of 56 bytes at offset 0x10000) extend beyond "
+                     "the image of 448 bytes"},
+    // phoff + the table's size overflows.
+    {32, 8, 0xffffffffffffffc0, "ELF program headers (2 entries of 56 bytes at offset "
+                                "0xffffffffffffffc0) extend beyond the image of 448 bytes"},
+};
+// clang-format on
+
 TEST_CASE("ELF malformed: header fields") {
-    Bytes image = build_elf(valid_spec(true));
-    SUBCASE("ET_REL") {
-        put(image, 16, 1, 2);
-        CHECK(load_error(image) ==
-              "ELF type 1 is not an executable; need ET_EXEC (2) or ET_DYN (3)");
-    }
-    SUBCASE("ELF64 for i386") {
-        put(image, 18, 3, 2);
-        CHECK(load_error(image) ==
-              "ELF64 image is for machine 3 (EM_386), expected 62 (EM_X86_64)");
-    }
-    SUBCASE("ELF64 for AArch64") {
-        put(image, 18, 183, 2);
-        CHECK(load_error(image) ==
-              "ELF64 image is for machine 183 (EM_AARCH64), expected 62 (EM_X86_64)");
-    }
-    SUBCASE("e_version") {
-        put(image, 20, 2, 4);
-        CHECK(load_error(image) == "ELF e_version 2 is not EV_CURRENT (1)");
-    }
-    SUBCASE("e_ehsize") {
-        put(image, 52, 20, 2);
-        CHECK(load_error(image) == "ELF64 e_ehsize 20 is smaller than the 64-byte header");
-    }
-    SUBCASE("e_phentsize") {
-        put(image, 54, 32, 2);
-        CHECK(load_error(image) == "ELF64 e_phentsize 32 is smaller than a 56-byte program header");
-    }
-    SUBCASE("no program headers") {
-        put(image, 56, 0, 2);
-        CHECK(load_error(image) == "ELF image has no program headers (e_phnum 0)");
-    }
-    SUBCASE("PN_XNUM") {
-        put(image, 56, 0xffff, 2);
-        CHECK(load_error(image) ==
-              "ELF image uses extended program header numbering (e_phnum 0xffff), which is not "
-              "supported");
-    }
-    SUBCASE("phoff beyond the file") {
-        put(image, 32, 0x10000, 8);
-        CHECK(load_error(image) ==
-              "ELF program headers (2 entries of 56 bytes at offset 0x10000) extend beyond the "
-              "image of 448 bytes");
-    }
-    SUBCASE("phoff + table size overflows") {
-        put(image, 32, 0xffffffffffffffc0, 8);
-        CHECK(load_error(image).starts_with("ELF program headers (2 entries of 56 bytes"));
+    for (const auto& c : kHeaderFieldCases) {
+        CAPTURE(c.offset);
+        CAPTURE(c.value);
+        Bytes image = build_elf(valid_spec(true));
+        put(image, c.offset, c.value, c.size);
+        CHECK(load_error(image) == c.error);
     }
 }
 
@@ -131,6 +128,44 @@ TEST_CASE("ELF32 malformed: machine") {
     Bytes image = build_elf(valid_spec(false));
     put(image, 18, 62, 2);
     CHECK(load_error(image) == "ELF32 image is for machine 62 (EM_X86_64), expected 3 (EM_386)");
+    put(image, 18, 40, 2);
+    CHECK(load_error(image) == "ELF32 image is for machine 40 (EM_ARM), expected 3 (EM_386)");
+    put(image, 18, 0x1234, 2);
+    CHECK(load_error(image) == "ELF32 image is for machine 4660, expected 3 (EM_386)");
+}
+
+TEST_CASE("ELF malformed: section headers beyond the file mean a file cut short") {
+    for (bool is64 : {true, false}) {
+        CAPTURE(is64);
+        Bytes image = build_elf(valid_spec(is64));
+        const std::size_t shoff = is64 ? 40 : 32, shentsize = is64 ? 58 : 46,
+                          shnum = is64 ? 60 : 48;
+        const std::uint64_t entry = is64 ? 64 : 40;
+        const std::string size = std::to_string(image.size());
+        // A table that ends exactly at the end of the file is whole.
+        put(image, shoff, image.size() - 2 * entry, is64 ? 8 : 4);
+        put(image, shentsize, entry, 2);
+        put(image, shnum, 2, 2);
+        VectorMemory memory(kRam);
+        CHECK(load(image, memory, {}).has_value());
+        // One byte short.
+        Bytes cut(image.begin(), image.end() - 1);
+        CHECK(load_error(cut) ==
+              fmt::format("ELF section headers (2 entries of {} bytes at offset {:#x}) extend "
+                          "beyond the image of {} bytes: the file is cut short",
+                          entry, image.size() - 2 * entry, cut.size()));
+        // e_shnum 0 with a table (extended numbering): section 0 must be there.
+        put(image, shnum, 0, 2);
+        put(image, shoff, image.size() - entry / 2, is64 ? 8 : 4);
+        CHECK(load_error(image) ==
+              fmt::format("ELF section headers (1 entry of {} bytes at offset {:#x}) extend "
+                          "beyond the image of {} bytes: the file is cut short",
+                          entry, image.size() - entry / 2, size));
+        // An offset near 2^64 (ELF64) or 2^32 does not wrap around.
+        put(image, shoff, is64 ? 0xffffffffffffffc0 : 0xffffffc0, is64 ? 8 : 4);
+        CHECK(load_error(image).ends_with("extend beyond the image of " + size +
+                                          " bytes: the file is cut short"));
+    }
 }
 
 TEST_CASE("ELF malformed: segments") {
@@ -157,6 +192,19 @@ TEST_CASE("ELF malformed: segments") {
         patch_phdr(image, true, 1, kPMemsz, 0x2000);
         CHECK(load_error(image) ==
               "ELF segment 1 at 0xfffffffffffff000 size 0x2000 wraps around the address space");
+    }
+    SUBCASE("segment data cut off at the end of the file") {
+        const Bytes cut(image.begin(), image.end() - 1);
+        CHECK(load_error(cut) ==
+              "ELF segment 1: file bytes at offset 0x1b0 size 0x10 extend beyond the image of "
+              "447 bytes");
+    }
+    SUBCASE("p_memsz 2^64 - 1 on a segment at 0") {
+        patch_phdr(image, true, 0, kPPaddr, 0);
+        patch_phdr(image, true, 0, kPMemsz, 0xffffffffffffffff);
+        CHECK(load_error(image) ==
+              "ELF segment 0 at 0x0 size 0xffffffffffffffff ends beyond RAM "
+              "(16 MiB)");
     }
     SUBCASE("huge p_memsz") {
         patch_phdr(image, true, 1, kPMemsz, 0xffffffffffffffff);

@@ -185,6 +185,55 @@ TEST_CASE("Multiboot 1 a.out kludge: bad address fields") {
     CHECK(load_error(truncated) ==
           "Multiboot header at offset 0x0 sets flags bit 16 but the image ends before its "
           "address fields (28 bytes, need 32)");
+    // Absurd sizes: a BSS to the top of the 32-bit space, load_end_addr far past the file.
+    CHECK(load_error(with({0x200040, 0x200000, 0x200300, 0xffffffff, 0x200080})) ==
+          "Multiboot kernel at 0x200000..0xffffffff ends beyond RAM (16 MiB) or 4 GiB");
+    CHECK(load_error(with({0x200040, 0x200000, 0xffffffff, 0, 0x200080})) ==
+          "Multiboot load_addr 0x200000..load_end_addr 0xffffffff needs 0xffdfffff bytes from "
+          "file offset 0x0, but the image has only 768 bytes");
+    CHECK(load_error(with({0x200040, 0x200000, 0x200000, 0, 0x200080})) ==
+          "Multiboot address fields load nothing (load_addr 0x200000, 0 file bytes)");
+}
+
+TEST_CASE("Multiboot: an entry from a header field must lie inside the kernel") {
+    // Multiboot 1 entry_addr: below, just past the BSS, and the last BSS byte (allowed).
+    const auto aout = [](std::uint32_t entry) {
+        Bytes image = pattern(0x300, 9);
+        put_multiboot1_header(image, 0, 0x10000, {0x200000, 0x200000, 0x200300, 0x201000, entry});
+        return image;
+    };
+    CHECK(load_error(aout(0x1ffff0)) ==
+          "Multiboot entry_addr 0x1ffff0 is outside the kernel (0x200000..0x201000); give the "
+          "entry address with --entry ADDR");
+    CHECK(load_error(aout(0x201000)) ==
+          "Multiboot entry_addr 0x201000 is outside the kernel (0x200000..0x201000); give the "
+          "entry address with --entry ADDR");
+    CHECK(load_error(aout(0)) ==
+          "Multiboot entry_addr 0x0 is outside the kernel (0x200000..0x201000); give the entry "
+          "address with --entry ADDR");
+    CHECK(load_error(aout(0x200fff)) == "(loaded)");
+    // --entry is the user's choice, and is not checked against the kernel.
+    LoadOptions given;
+    given.entry = 0x1000;
+    CHECK(load_error(aout(0), kRam, given) == "(loaded)");
+
+    // Multiboot2 entry address tag, with an address tag and with an ELF kernel.
+    Bytes flat = pattern(0x300, 1);
+    put_multiboot2_header(flat, 0,
+                          {{2, 0, {0x100000, 0x100000, 0x100300, 0x100400}}, {3, 0, {0x100400}}});
+    CHECK(load_error(flat) ==
+          "Multiboot entry address tag 0x100400 is outside the kernel (0x100000..0x100400); give "
+          "the entry address with --entry ADDR");
+    ElfSpec spec;
+    spec.is64 = false;
+    spec.entry = 0x100010;
+    spec.segments.push_back({0x100000, 0x100000, Bytes(0x100, 0x90), 0x1000});
+    spec.segments.push_back({0x300000, 0x300000, Bytes(0x10, 0x90), 0});
+    Bytes elf = build_elf(spec);
+    put_multiboot2_header(elf, 120, {{3, 0, {0x200000}}});  // 8-byte aligned, in segment 0
+    CHECK(load_error(elf) ==
+          "Multiboot entry address tag 0x200000 is outside the kernel (0x100000..0x101000, "
+          "0x300000..0x300010); give the entry address with --entry ADDR");
 }
 
 TEST_CASE("Multiboot 1 ELF: segments loaded as for ELF, the header needs no address fields") {

@@ -136,6 +136,21 @@ TEST_CASE("the number of software breakpoints is bounded") {
     CHECK(ram[5] == 0x90);
 }
 
+TEST_CASE("the number of linear addresses sharing bytes is bounded too") {
+    std::vector<std::uint8_t> ram(0x10, 0x90);
+    PhysicalMemory memory(ram);
+    SwBreakpoints bps(memory, SwBreakpointMechanism::hlt);
+    // Every linear address aliases the same byte, as a guest's page tables may arrange.
+    for (std::uint64_t a = 0; a < SwBreakpoints::max_breakpoints; ++a) REQUIRE(bps.insert(a, 3));
+    auto over = bps.insert(SwBreakpoints::max_breakpoints, 3);
+    REQUIRE_FALSE(over);
+    CHECK(over.error().kind == hvgdb::ErrorKind::target);
+    CHECK_FALSE(bps.contains_linear(SwBreakpoints::max_breakpoints));
+    CHECK(bps.insert(7, 3));  // an existing one again is fine
+    bps.remove_all();
+    CHECK(ram[3] == 0x90);
+}
+
 TEST_CASE("memory rewritten under breakpoints: the new bytes become the originals") {
     std::vector<std::uint8_t> ram(0x40, 0x11);
     PhysicalMemory memory(ram);

@@ -155,6 +155,22 @@ TEST_CASE("a single step over INT n or INT3 stops at the handler's first instruc
     step_to(h, code + 4);
 }
 
+TEST_CASE("a single step at a software breakpoint's address stops at the breakpoint") {
+    // As an int3 trap leaves it: the PC on the breakpoint, its instruction not run.  A stepped
+    // hlt (the breakpoint byte where int3 does not trap) ends in the step's trap, not in a
+    // halt; taken for the step, it left the PC one byte into the instruction.
+    Harness h({0x80, 0x3e, 0x00, 0x06, 0x00, 0x90, 0xb0, 0x01, 0xe6, 0xf4});  // cmp byte [600],0
+    REQUIRE(h.machine->sw_breakpoints().insert(code, code));
+    auto s = h.run(RunMode::step);
+    CHECK(s.cause == StopCause::sw_breakpoint);
+    CHECK(s.address == code);
+    CHECK(rip(h) == code);
+    // Removed, the step runs the instruction under it.
+    REQUIRE(h.machine->sw_breakpoints().remove(code, code));
+    step_to(h, code + 5);
+    step_to(h, code + 6);
+}
+
 TEST_CASE("a single step after the debugger moved the PC runs one instruction") {
     // Were the step to run free from 7c04 the guest would exit with code 3.
     Harness h({0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0xb0, 0x01, 0xe6, 0xf4});

@@ -205,6 +205,34 @@ TEST_CASE("the snapshot holds the system, debug and model-specific registers") {
     CHECK(h.machine->snapshot(0).msrs.tsc > first_tsc);  // read again at each stop
 }
 
+TEST_CASE("a stop reads the general and system registers; the rest when first asked for") {
+    // mov ecx, 0x174 (IA32_SYSENTER_CS); mov eax, 0x10; xor edx, edx; wrmsr; jmp $
+    Harness h({0x66, 0xb9, 0x74, 0x01, 0x00, 0x00, 0x66, 0xb8, 0x10, 0x00, 0x00, 0x00, 0x66, 0x31,
+               0xd2, 0x0f, 0x30, 0xeb, 0xfe});
+    const auto before = h.machine->snapshot(0);
+    for (int i = 0; i < 4; ++i) REQUIRE(h.run(RunMode::step).cause == StopCause::step);
+    const auto cpu = h.machine->snapshot(0, SnapshotParts::cpu);
+    CHECK(cpu.regs.rip == code + 17);
+    CHECK(cpu.regs.rcx == 0x174);
+    CHECK(cpu.msrs == before.msrs);  // not read by the stops
+    const auto all = h.machine->snapshot(0);
+    CHECK(all.regs == cpu.regs);
+    CHECK(all.sregs == cpu.sregs);
+    CHECK(all.msrs.sysenter_cs == 0x10);
+    CHECK(all.msrs.tsc > before.msrs.tsc);
+    CHECK(h.machine->snapshot(0, SnapshotParts::cpu) == all);  // kept until the next run
+    CHECK(h.machine->snapshot(0) == all);                      // read once per stop
+
+    // A write starts from the whole snapshot and keeps what it does not change.
+    auto changed = all;
+    changed.regs.rax = 0x1234;
+    REQUIRE(h.machine->write_snapshot(0, changed));
+    CHECK(h.machine->snapshot(0).regs.rax == 0x1234);
+    CHECK(h.machine->snapshot(0).msrs.sysenter_cs == 0x10);
+    CHECK(h.run(RunMode::step).cause == StopCause::step);
+    CHECK(h.machine->snapshot(0).msrs.sysenter_cs == 0x10);
+}
+
 TEST_CASE("system state written while stopped reaches the vCPU and survives a run") {
     Harness h(spins);
     auto snap = h.machine->snapshot(0);

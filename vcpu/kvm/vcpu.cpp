@@ -221,6 +221,19 @@ struct Vcpu::Impl {
     // the last exit: ready_for_interrupt_injection no longer says whether IF and the event
     // slot allow an interrupt, so none is queued until the next exit refreshes it.
     bool interrupt_queued = false;
+    // The run area holds the general registers as the last exit left them (KVM API 5,
+    // kvm_valid_regs and kvm_sync_regs): true from a KVM_RUN that exited until hvgdb changes
+    // the vCPU.  Not the system registers: on kvm_pvm a KVM_RUN that stored them
+    // (KVM_SYNC_X86_SREGS) left the next single step without its trap.
+    bool sync_regs = false;
+    bool synced = false;
+
+    // Before an ioctl that changes the vCPU's registers or events (any other change clears
+    // `synced` alone): what the run area holds may no longer be so.
+    void changing() {
+        interrupt_queued = true;  // the interrupt window is unknown until the next exit
+        synced = false;
+    }
 
     ~Impl() {
         if (run) ::munmap(run, run_size);
@@ -245,6 +258,8 @@ Result<std::unique_ptr<Vcpu>> Vcpu::create(Vm& vm, unsigned id) {
         return std::unexpected(cpuid.error());
     impl->kick = std::make_shared<KvmKick>(::pthread_self(), impl->run);
     impl->block_irq = vm.capabilities().block_irq_when_stepping;
+    impl->sync_regs = vm.impl().sync_regs;
+    if (impl->sync_regs) impl->run->kvm_valid_regs = KVM_SYNC_X86_REGS;  // read at every exit
     return std::unique_ptr<Vcpu>(new Vcpu(std::move(impl)));
 }
 
@@ -260,6 +275,7 @@ Result<Exit> Vcpu::run() {
     kvm_run& run = *impl_->run;
     int rc = ::ioctl(impl_->fd.get(), KVM_RUN, 0);
     impl_->interrupt_queued = false;  // ready_for_interrupt_injection is fresh again
+    impl_->synced = impl_->sync_regs && rc == 0;
     if (rc < 0) {
         if (errno == EINTR || errno == EAGAIN) {
             std::atomic_ref<std::uint8_t>(run.immediate_exit).store(0);
@@ -316,15 +332,18 @@ Result<Exit> Vcpu::finish_instruction() {
 
 Result<x86::Registers> Vcpu::get_registers() {
     kvm_regs k{};
-    auto rc = HVGDB_KVM(impl_->fd.get(), KVM_GET_REGS, &k);
-    if (!rc) return std::unexpected(rc.error());
+    if (impl_->synced) {
+        k = impl_->run->s.regs.regs;
+    } else if (auto rc = HVGDB_KVM(impl_->fd.get(), KVM_GET_REGS, &k); !rc) {
+        return std::unexpected(rc.error());
+    }
     x86::Registers r;
     for (const auto& f : gpr_fields) r.*f.ours = k.*f.kvm;
     return r;
 }
 
 Result<void> Vcpu::set_registers(const x86::Registers& r) {
-    impl_->interrupt_queued = true;  // the interrupt window is unknown until the next exit
+    impl_->changing();
     kvm_regs k{};
     for (const auto& f : gpr_fields) k.*f.kvm = r.*f.ours;
     auto rc = HVGDB_KVM(impl_->fd.get(), KVM_SET_REGS, &k);
@@ -344,7 +363,7 @@ Result<x86::SystemRegisters> Vcpu::get_system_registers() {
 }
 
 Result<void> Vcpu::set_system_registers(const x86::SystemRegisters& s) {
-    impl_->interrupt_queued = true;  // the interrupt window is unknown until the next exit
+    impl_->changing();
     kvm_sregs k{};
     // Start from the current state so the interrupt bitmap is kept.
     auto rc = HVGDB_KVM(impl_->fd.get(), KVM_GET_SREGS, &k);
@@ -378,6 +397,7 @@ Result<x86::FpuState> Vcpu::get_fpu() {
 }
 
 Result<void> Vcpu::set_fpu(const x86::FpuState& f) {
+    impl_->synced = false;
     kvm_fpu k{};
     for (unsigned i = 0; i < 8; ++i) std::memcpy(k.fpr[i], f.st[i].data(), 10);
     k.fcw = f.fcw;
@@ -405,6 +425,7 @@ Result<x86::DebugRegisters> Vcpu::get_debug_registers() {
 }
 
 Result<void> Vcpu::set_debug_registers(const x86::DebugRegisters& d) {
+    impl_->synced = false;
     // KVM keeps these as the guest's view even while set_debug's breakpoints are in the
     // hardware, and loads them again once those are gone (KVM API, KVM_SET_GUEST_DEBUG).  It
     // refuses DR6 and DR7 values with bits set above bit 31.
@@ -435,6 +456,7 @@ Result<void> Vcpu::get_msrs(std::span<x86::MsrEntry> list) {
 }
 
 Result<void> Vcpu::set_msrs(std::span<const x86::MsrEntry> list) {
+    impl_->synced = false;
     std::vector<x86::MsrEntry> entries(list.begin(), list.end());
     for (std::size_t next = 0; next < entries.size();) {
         std::size_t count = std::min(msr_batch, entries.size() - next);
@@ -450,6 +472,7 @@ Result<void> Vcpu::set_msrs(std::span<const x86::MsrEntry> list) {
 }
 
 Result<void> Vcpu::set_debug(const DebugControl& d) {
+    impl_->synced = false;
     kvm_guest_debug k{};
     if (d.any_enabled()) {
         k.control = KVM_GUESTDBG_ENABLE;
@@ -471,7 +494,7 @@ Result<void> Vcpu::set_debug(const DebugControl& d) {
 }
 
 Result<void> Vcpu::inject_exception(std::uint8_t vector) {
-    impl_->interrupt_queued = true;  // the interrupt window is unknown until the next exit
+    impl_->changing();
     kvm_vcpu_events ev{};
     auto rc = HVGDB_KVM(impl_->fd.get(), KVM_GET_VCPU_EVENTS, &ev);
     if (!rc) return std::unexpected(rc.error());
@@ -498,6 +521,7 @@ void Vcpu::request_interrupt_window(bool on) {
 }
 
 Result<bool> Vcpu::inject_interrupt(std::uint8_t vector) {
+    impl_->synced = false;
     kvm_interrupt irq{};
     irq.irq = vector;
     auto rc = HVGDB_KVM(impl_->fd.get(), KVM_INTERRUPT, &irq);
@@ -510,6 +534,7 @@ Result<bool> Vcpu::inject_interrupt(std::uint8_t vector) {
 }
 
 Result<void> Vcpu::inject_nmi() {
+    impl_->synced = false;
     // KVM API, KVM_NMI: well defined only without KVM_CREATE_IRQCHIP, as hvgdb runs.
     auto rc = HVGDB_KVM(impl_->fd.get(), KVM_NMI, 0);
     if (!rc) return std::unexpected(rc.error());

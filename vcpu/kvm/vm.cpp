@@ -70,6 +70,8 @@ Result<std::unique_ptr<Vm>> Vm::create() {
     impl->caps.block_irq_when_stepping = dbg && (*dbg & KVM_GUESTDBG_BLOCKIRQ);
     auto readonly = HVGDB_KVM(fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM);
     impl->readonly_memory = readonly && *readonly > 0;
+    auto sync = HVGDB_KVM(fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+    impl->sync_regs = sync && (*sync & KVM_SYNC_X86_REGS) != 0;
     auto memslots = HVGDB_KVM(fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
     if (memslots && *memslots > 0) impl->max_slots = static_cast<std::uint32_t>(*memslots);
     // An instruction KVM cannot emulate exits to hvgdb at every privilege level, with nothing

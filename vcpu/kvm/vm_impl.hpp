@@ -17,6 +17,9 @@ struct Vm::Impl {
     int run_mmap_size = 0;
     HostCapabilities caps;
     bool readonly_memory = false;  // KVM_CAP_READONLY_MEM: slots the guest cannot write
+    // KVM_CAP_SYNC_REGS with the general registers: KVM_RUN leaves them in the run area, so
+    // reading them after an exit takes no ioctl.
+    bool sync_regs = false;
 
     // Guarded by mutex: map, unmap and protect may come from any thread.
     std::mutex mutex;

@@ -194,13 +194,11 @@ Result<void> MachineTarget::read_registers(ThreadId tid, std::span<std::uint8_t>
     auto id = vcpu_of(tid);
     if (!id) return std::unexpected(id.error());
     vcpu::VcpuSnapshot s = machine_.snapshot(*id, view_->parts);
-    for (std::size_t regno = 0; regno < view_->rows.size(); ++regno) {
-        const std::size_t size = view_->arch->register_bytes(regno);
-        if (all.size() < size) return make_error(ErrorKind::target, "register buffer too short");
-        read_row(regno, s, all.first(size));
-        all = all.subspan(size);
-    }
-    return {};
+    return gdbstub::for_each_register(*view_->arch, all,
+                                      [&](std::size_t regno, auto bytes) -> Result<void> {
+                                          read_row(regno, s, bytes);
+                                          return {};
+                                      });
 }
 
 void MachineTarget::read_row(std::size_t regno, vcpu::VcpuSnapshot& s,
@@ -249,12 +247,9 @@ Result<void> MachineTarget::write_registers(ThreadId tid, std::span<const std::u
     if (!id) return std::unexpected(id.error());
     // Every row into one snapshot, applied at once: all of it or (refused) none of it.
     vcpu::VcpuSnapshot s = machine_.snapshot(*id);
-    for (std::size_t regno = 0; regno < view_->rows.size(); ++regno) {
-        const std::size_t size = view_->arch->register_bytes(regno);
-        if (all.size() < size) return make_error(ErrorKind::target, "register data too short");
-        if (auto r = set_row(s, regno, all.first(size)); !r) return r;
-        all = all.subspan(size);
-    }
+    auto set = gdbstub::for_each_register(
+        *view_->arch, all, [&](std::size_t regno, auto bytes) { return set_row(s, regno, bytes); });
+    if (!set) return set;
     return machine_.write_snapshot(*id, s);
 }
 

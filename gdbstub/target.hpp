@@ -58,6 +58,20 @@ struct StopEvent {
     int exit_code = 0;               // Kind::exited
 };
 
+// The registers of a 'g' reply or a 'G' packet: `visit(regno, bytes)` for each row of `arch`
+// in order, on that row's bytes of `all`.  The first error `visit` returns ends the walk, as
+// does `all` running short (ErrorKind::protocol).
+template <class Byte, class Visit>
+Result<void> for_each_register(const arch::Arch& arch, std::span<Byte> all, Visit&& visit) {
+    for (std::size_t regno = 0; regno < arch.registers.size(); ++regno) {
+        const std::size_t size = arch.register_bytes(regno);
+        if (all.size() < size) return make_error(ErrorKind::protocol, "register data too short");
+        if (Result<void> r = visit(regno, all.first(size)); !r) return r;
+        all = all.subspan(size);
+    }
+    return {};
+}
+
 class Target {
   public:
     virtual ~Target() = default;
@@ -84,17 +98,12 @@ class Target {
     // its registers from one place should read that once.
     virtual Result<void> read_registers(ThreadId thread, std::span<std::uint8_t> all,
                                         std::vector<std::size_t>& unavailable) {
-        const arch::Arch& a = arch();
-        for (std::size_t regno = 0; regno < a.registers.size(); ++regno) {
-            const std::size_t size = a.register_bytes(regno);
-            if (all.size() < size)
-                return make_error(ErrorKind::protocol, "register buffer too short");
-            auto read = read_register_or_zero(thread, regno, all.first(size));
+        return for_each_register(arch(), all, [&](std::size_t regno, auto bytes) -> Result<void> {
+            auto read = read_register_or_zero(thread, regno, bytes);
             if (!read) return std::unexpected(read.error());
             if (!*read) unavailable.push_back(regno);
-            all = all.subspan(size);
-        }
-        return {};
+            return {};
+        });
     }
     // read_register, where a row the target does not have (unsupported) reads as zeros and
     // false.
@@ -110,17 +119,12 @@ class Target {
     // By default one write_register per row, a row the target does not have (unsupported)
     // skipped; a target that can should apply all or nothing.
     virtual Result<void> write_registers(ThreadId thread, std::span<const std::uint8_t> all) {
-        const arch::Arch& a = arch();
-        for (std::size_t regno = 0; regno < a.registers.size(); ++regno) {
-            const std::size_t size = a.register_bytes(regno);
-            if (all.size() < size)
-                return make_error(ErrorKind::protocol, "register data too short");
-            auto written = write_register(thread, regno, all.first(size));
+        return for_each_register(arch(), all, [&](std::size_t regno, auto bytes) -> Result<void> {
+            auto written = write_register(thread, regno, bytes);
             // gdb writes back every register it read, including ones sent as unavailable.
             if (!written && written.error().kind != ErrorKind::unsupported) return written;
-            all = all.subspan(size);
-        }
-        return {};
+            return {};
+        });
     }
 
     // Memory at debugger addresses.  read_memory may stop short at an unmapped address and

@@ -18,6 +18,20 @@ struct Overloaded : F... {
     using F::operator()...;
 };
 
+// `value` in hex, at least two digits ("05", "1a3"): the numbers of every stop reply and
+// every checksum, written without a format string to parse.
+void append_hex_at_least_2(std::string& out, std::uint64_t value) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    char digits[16];
+    std::size_t n = 0;
+    do {
+        digits[n++] = kDigits[value & 0xf];
+        value >>= 4;
+    } while (value != 0);
+    if (n < 2) digits[n++] = '0';
+    while (n > 0) out.push_back(digits[--n]);
+}
+
 // Text as two hex digits per byte.
 void append_hex_text(std::string& out, std::string_view text) {
     // Viewing chars as bytes: same size and representation.
@@ -57,12 +71,14 @@ std::string_view cause_key(StopCause cause) {
 
 // "T05thread:01;06:<bytes>;...;swbreak:;"
 void append_stop(std::string& out, const StopReply& stop) {
-    auto it = std::back_inserter(out);
-    fmt::format_to(it, "T{:02x}thread:", stop.signal);
+    out.push_back('T');
+    append_hex_at_least_2(out, stop.signal);
+    out += "thread:";
     append_thread_id(out, stop.thread);
     out.push_back(';');
     for (const StopReply::Register& reg : stop.registers) {
-        fmt::format_to(it, "{:02x}:", reg.regno);
+        append_hex_at_least_2(out, reg.regno);
+        out.push_back(':');
         append_hex(out, reg.bytes);
         out.push_back(';');
     }
@@ -293,7 +309,8 @@ void append_framed(std::string& out, char start_char, std::string_view payload) 
     for (std::size_t i = start; i < out.size(); ++i) {
         sum = static_cast<std::uint8_t>(sum + static_cast<std::uint8_t>(out[i]));
     }
-    fmt::format_to(std::back_inserter(out), "#{:02x}", sum);
+    out.push_back('#');
+    append_hex_at_least_2(out, sum);
 }
 
 }  // namespace
@@ -311,7 +328,7 @@ std::string encode_stop_notification(const Response& stop) {
 }
 
 void append_thread_id(std::string& out, std::uint32_t thread) {
-    fmt::format_to(std::back_inserter(out), "{:02x}", thread);
+    append_hex_at_least_2(out, thread);
 }
 
 }  // namespace hvgdb::gdbstub::protocol

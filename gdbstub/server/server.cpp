@@ -41,10 +41,13 @@ constexpr std::size_t max_visitors = 8;
 constexpr std::size_t max_refused = max_visitors / 2;
 // A refused client gets at most this many replies, and this many bytes over the connection's
 // life (its acks and resends included), then the connection is closed.  gdb 13 shows both
-// replies (to qSupported and vMustReplyEmpty) and gives up; lldb 16 shows none, and says "no
-// stop reply packet was received" when the connection closes this early, where later it can
-// hang in its thread list loop.
+// replies (to qSupported and vMustReplyEmpty) and gives up.
 constexpr int max_refusal_replies = 2;
+// lldb's first packet.  lldb 16 shows no server text while it connects, and any reply to this
+// one takes it on into its attach sequence, where a connection closed under it can leave it
+// hanging for good.  Closed with no reply, the handshake fails at once: "Connection shut down
+// by remote side while waiting for reply to initial handshake packet".
+constexpr std::string_view lldb_handshake = "QStartNoAckMode";
 constexpr std::size_t max_refusal_output = 4096;
 // The longest packet a refused client's decoder takes (gdb's qSupported is some 200 bytes);
 // a longer one is answered all the same.
@@ -156,6 +159,7 @@ struct Server::Impl {
         }
         if (auto local = socket.local_endpoint(ec); !ec && is_ip(local))
             socket.set_option(asio::ip::tcp::no_delay(true), ec);  // small latency-bound replies
+        socket.non_blocking(true, ec);  // flush() writes what the socket takes, never waits
         auto c = std::make_shared<Connection>(std::move(socket), std::move(who));
         visitors.push_back(c);
         c->timer.expires_after(visitor_time_limit);
@@ -211,6 +215,11 @@ struct Server::Impl {
             if (c->close_after_write) break;  // what comes after the last answer is dropped
             const std::size_t before = c->pending.size();
             auto in = c->refusal->feed(static_cast<std::uint8_t>(byte), c->pending);
+            if (in && in->kind == protocol::Inbound::Kind::packet && c->refusal_replies == 0 &&
+                in->text == lldb_handshake) {
+                c->close_after_write = true;  // only the '+' the codec queued goes out
+                break;
+            }
             if (in && in->kind != protocol::Inbound::Kind::interrupt) {
                 c->refusal->send(refusal_reply, c->pending);
                 ++c->refusal_replies;
@@ -303,6 +312,13 @@ struct Server::Impl {
 
     void flush(const std::shared_ptr<Connection>& c) {
         if (c->writing) return;
+        // Most replies fit in the socket's send buffer: written here, with no completion to
+        // run.  The rest, or an error (which async_write then reports), goes out below.
+        if (!c->pending.empty()) {
+            std::error_code ec;
+            const std::size_t n = c->socket.write_some(asio::buffer(c->pending), ec);
+            if (!ec) c->pending.erase(0, n);
+        }
         if (c->pending.empty()) {
             if (c->close_after_write) finish(c);
             return;

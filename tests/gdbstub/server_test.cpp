@@ -329,19 +329,30 @@ TEST_CASE("a connection that sends nothing leaves a running target alone") {
     CHECK(log.find("refused a second debugger from 127.0.0.1:") != std::string::npos);
 }
 
-TEST_CASE("a refused client gets bounded answers and is closed") {
+TEST_CASE("a refused client gets bounded answers and is closed; lldb's handshake gets none") {
     RunningServer r(any_port());
     std::uint16_t port = port_of(r.listen());
     r.start();
     Client gdb = Client::tcp(port);
     CHECK(gdb.exchange("?").starts_with("+$T05"));
 
+    // lldb's first packet: the ack and the close, no reply.  Later it is a packet like others.
+    Client lldb = Client::tcp(port);
+    lldb.send("+" + frame("QStartNoAckMode"));
+    std::string received;
+    CHECK(lldb.read_to_end(received));
+    CHECK(received == "+");
+    Client other = Client::tcp(port);
+    CHECK(other.exchange("qSupported") == "+" + refusal);
+    CHECK(other.exchange("QStartNoAckMode") == "+" + refusal);
+    CHECK(other.read_to_end(received));
+    CHECK(gdb.exchange("m1000,2") == "+" + frame("0001"));
+
     // Many packets, then a flood of NAKs (each asks for the last reply again).
     Client flood = Client::tcp(port);
     std::string packets;
     for (int i = 0; i < 40; ++i) packets += frame("qC");
     flood.send(packets + std::string(100000, '-'));
-    std::string received;
     CHECK(flood.read_to_end(received));
     MESSAGE("a refused client got " << received.size() << " bytes");
     CHECK(received.size() <= 4096 + refusal.size() + 1);

@@ -64,6 +64,9 @@ TEST_CASE("stop replies") {
     watch.signal = 2;
     CHECK(encode_payload(watch) == "T02thread:02;");
 
+    StopReply wide{.signal = 0x11, .thread = 0x1a3, .registers = {{0x1a3, {0x01}}, {0, {0xff}}}};
+    CHECK(encode_payload(wide) == "T11thread:1a3;1a3:01;00:ff;");  // at least two digits
+
     CHECK(encode_payload(ExitedReply{0}) == "W00");
     CHECK(encode_payload(ExitedReply{0x2a}) == "W2a");
     CHECK(encode_payload(TerminatedReply{9}) == "X09");

@@ -44,6 +44,9 @@ struct Session::Impl {
     Result<Response> handle(const protocol::QueryAttached&);
     Result<Response> handle(const protocol::ReadFeatures&);
     Result<Response> handle(const protocol::ReadMemoryMap&);
+    Result<Response> handle(const protocol::ReadThreads&);
+    // qThreadExtraInfo's text for `thread`, also the body of its qXfer:threads entry.
+    std::string describe(ThreadId thread);
     Result<Response> handle(const protocol::QueryMemoryRegion&);
     // The part of a qXfer object's `document` a read asks for, as much as fits one reply.
     protocol::XferReply xfer_window(std::string_view document, std::uint64_t offset,
@@ -175,6 +178,7 @@ struct Session::Impl {
     const arch::Arch* described_arch = nullptr;  // what `description` was generated from
     std::string description;                     // target.xml
     std::string memory_map;                      // the memory-map document, once read
+    std::string thread_list;                     // the threads document of the last read
 };
 
 }  // namespace hvgdb::gdbstub

@@ -15,8 +15,24 @@ namespace {
 
 // What we tell the client in qSupported: only what is implemented.
 constexpr std::string_view kStubFeatures[] = {
-    "QStartNoAckMode+", "qXfer:features:read+", "swbreak+", "hwbreak+", "vContSupported+",
+    "QStartNoAckMode+", "qXfer:features:read+", "qXfer:threads:read+", "swbreak+",
+    "hwbreak+",         "vContSupported+",
 };
+
+// `text` as XML character data: &, < and > as entities, control characters other than tab
+// and newline (which XML 1.0 does not allow) left out.
+void append_xml_text(std::string& out, std::string_view text) {
+    for (char c : text) {
+        if (c == '&')
+            out += "&amp;";
+        else if (c == '<')
+            out += "&lt;";
+        else if (c == '>')
+            out += "&gt;";
+        else if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n')
+            out += c;
+    }
+}
 
 // vCont? reply: the actions parse_vcont accepts.
 constexpr std::string_view kVContActions = "cCsSt";
@@ -99,18 +115,40 @@ Result<Response> Session::Impl::handle(const protocol::QueryThreadExtraInfo& que
     auto thread = resolve_thread(query.thread);
     if (!thread) return std::unexpected(thread.error());
     if (!*thread) return make_error(ErrorKind::protocol, "qThreadExtraInfo names no one thread");
-    // The reply is the text in hex, like memory (gdb manual, "General Query Packets").  The
-    // target describes stopped threads only; a running one (non-stop mode) keeps the line of
-    // its last stop, as an empty reply makes gdb stop asking qThreadExtraInfo for good.
-    std::string text;
-    if (non_stop && runs(**thread)) {
-        auto known = thread_descriptions.find(**thread);
-        text = known != thread_descriptions.end() ? known->second : "running";
-    } else {
-        text = target.thread_description(**thread);
-        thread_descriptions[**thread] = text;
-    }
+    // The reply is the text in hex, like memory (gdb manual, "General Query Packets").
+    std::string text = describe(**thread);
     return protocol::MemoryReply{{text.begin(), text.end()}};
+}
+
+std::string Session::Impl::describe(ThreadId thread) {
+    // The target describes stopped threads only; a running one (non-stop mode) keeps the
+    // line of its last stop, as an empty one makes gdb stop asking qThreadExtraInfo for good.
+    if (non_stop && runs(thread)) {
+        auto known = thread_descriptions.find(thread);
+        return known != thread_descriptions.end() ? known->second : "running";
+    }
+    std::string text = target.thread_description(thread);
+    thread_descriptions[thread] = text;
+    return text;
+}
+
+Result<Response> Session::Impl::handle(const protocol::ReadThreads& read) {
+    if (!read.annex.empty()) return kBadAnnex;
+    // gdb reads this after each stop, where it would send qfThreadInfo and qsThreadInfo: one
+    // exchange instead of two.  Made when a read starts at 0, so that the windows of one read
+    // agree with each other.
+    if (read.offset == 0 || thread_list.empty()) {
+        thread_list = "<?xml version=\"1.0\"?>\n<threads>\n";
+        for (ThreadId thread : target.threads()) {
+            // The body is what gdb shows in parentheses in `info threads`; with this object
+            // it sends no qThreadExtraInfo.
+            thread_list += fmt::format("<thread id=\"{:x}\">", thread);
+            append_xml_text(thread_list, describe(thread));
+            thread_list += "</thread>\n";
+        }
+        thread_list += "</threads>\n";
+    }
+    return xfer_window(thread_list, read.offset, read.length);
 }
 
 Result<Response> Session::Impl::handle(const protocol::QueryThreadList& query) {

@@ -134,6 +134,13 @@ struct ReadMemoryMap {
     std::uint64_t offset = 0;
     std::uint64_t length = 0;
 };
+// 'qXfer:threads:read:annex:offset,length' (gdb manual, "Thread List Format"): the annex is
+// empty; another is answered E00.
+struct ReadThreads {
+    std::string annex;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+};
 // 'qMemoryRegionInfo:addr' (lldb's docs/resources/lldbgdbremote.md): the range holding addr.
 struct QueryMemoryRegion {
     std::uint64_t address = 0;
@@ -174,10 +181,10 @@ using Command =
     std::variant<QuerySupported, StartNoAckMode, QueryHaltReason, ReadRegisters, WriteRegisters,
                  ReadRegister, WriteRegister, ReadMemory, WriteMemory, Resume, QueryVCont, VCont,
                  Breakpoint, SetThread, ThreadAlive, QueryCurrentThread, QueryThreadExtraInfo,
-                 QueryThreadList, QueryAttached, ReadFeatures, ReadMemoryMap, QueryMemoryRegion,
-                 Monitor, Detach, Kill, VKill, SetNonStop, VStopped, VCtrlC, QueryHostInfo,
-                 QueryProcessInfo, EnableThreadSuffix, ListThreadsInStopReply, QueryThreadsInfo,
-                 QueryThreadStopInfo, QueryWatchpointSupport, QueryServerVersion,
+                 QueryThreadList, QueryAttached, ReadFeatures, ReadMemoryMap, ReadThreads,
+                 QueryMemoryRegion, Monitor, Detach, Kill, VKill, SetNonStop, VStopped, VCtrlC,
+                 QueryHostInfo, QueryProcessInfo, EnableThreadSuffix, ListThreadsInStopReply,
+                 QueryThreadsInfo, QueryThreadStopInfo, QueryWatchpointSupport, QueryServerVersion,
                  EnableErrorStrings, Unsupported>;
 
 }  // namespace hvgdb::gdbstub::protocol

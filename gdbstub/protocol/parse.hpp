@@ -17,6 +17,7 @@ Result<Command> parse_command(std::string_view payload);
 // Family parsers, given the arguments after the packet name (exposed for tests).
 Result<Command> parse_query_supported(std::string_view args);      // after "qSupported:"
 Result<Command> parse_read_features(std::string_view args);        // after "qXfer:features:read:"
+Result<Command> parse_read_threads(std::string_view args);         // after "qXfer:threads:read:"
 Result<Command> parse_read_memory_map(std::string_view args);      // after "qXfer:memory-map:read:"
 Result<Command> parse_memory_region_info(std::string_view args);   // after "qMemoryRegionInfo:"
 Result<Command> parse_query_attached(std::string_view args);       // after "qAttached:"

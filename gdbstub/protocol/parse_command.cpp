@@ -44,6 +44,7 @@ constexpr std::array kPackets{
     PacketName{"QStartNoAckMode", M::exact, no_arguments<StartNoAckMode>},
     PacketName{"qXfer:features:read:", M::prefix, parse_read_features},
     PacketName{"qXfer:memory-map:read:", M::prefix, parse_read_memory_map},
+    PacketName{"qXfer:threads:read:", M::prefix, parse_read_threads},
     PacketName{"qMemoryRegionInfo:", M::prefix, parse_memory_region_info},
     PacketName{"qAttached", M::exact, no_arguments<QueryAttached>},
     PacketName{"qAttached:", M::prefix, parse_query_attached},

@@ -73,9 +73,10 @@ class FakeTarget : public Target {  // not final: a server test overrides thread
     bool end_requested() const override { return monitor_ends_target; }
     std::string stop_notice(const StopEvent&) override { return notice; }
     std::vector<MemoryRange> memory_map() const override { return memory_ranges; }
+    std::string thread1_description = "cpu";  // what thread_description says of thread 1
     std::string thread_description(ThreadId thread) const override {
         ++descriptions_asked;
-        return thread == 1 ? "cpu" : "";
+        return thread == 1 ? thread1_description : "";
     }
 
     std::uint64_t register_value(ThreadId thread, std::size_t regno) const;

@@ -31,6 +31,25 @@ TEST_CASE("qXfer:memory-map:read: empty annex, offset and length") {
     CHECK(unsupported("qXfer:memory-map:read"));  // no ':' after the object: another packet
 }
 
+TEST_CASE("qXfer:threads:read: an annex, offset and length, like the memory map") {
+    auto read = parsed_as<ReadThreads>("qXfer:threads:read::0,fff");
+    CHECK(read.annex.empty());
+    CHECK(read.offset == 0);
+    CHECK(read.length == 0xfff);
+    CHECK(parsed_as<ReadThreads>("qXfer:threads:read::ffffffffffffffff,1").offset ==
+          0xffffffffffffffff);
+    CHECK(parsed_as<ReadThreads>("qXfer:threads:read:a:b:1,2").annex == "a:b");
+
+    CHECK(malformed("qXfer:threads:read:"));
+    CHECK(malformed("qXfer:threads:read::0"));
+    CHECK(malformed("qXfer:threads:read::0,"));
+    CHECK(malformed("qXfer:threads:read::0,10,"));
+    CHECK(malformed("qXfer:threads:read::-1,10"));
+    CHECK(malformed("qXfer:threads:read::0,10000000000000000"));
+    CHECK(unsupported("qXfer:threads:write::0:ab"));
+    CHECK(unsupported("qXfer:threads:read"));
+}
+
 TEST_CASE("qMemoryRegionInfo: one hex address") {
     CHECK(parsed_as<QueryMemoryRegion>("qMemoryRegionInfo:0").address == 0);
     CHECK(parsed_as<QueryMemoryRegion>("qMemoryRegionInfo:7c00").address == 0x7c00);

@@ -69,6 +69,27 @@ TEST_CASE("Hg picks the thread for registers; T and qC") {
     CHECK(h.packet("qThreadExtraInfo,-1") == frame("E01"));
 }
 
+TEST_CASE("qXfer:threads:read: each thread with its line, in windows; no other annex") {
+    Harness h;
+    h.no_acks();
+    const std::string document =
+        "<?xml version=\"1.0\"?>\n<threads>\n<thread id=\"1\">cpu</thread>\n"
+        "<thread id=\"2\"></thread>\n</threads>\n";
+    CHECK(h.packet("qXfer:threads:read::0,fff") == frame("l" + document));
+    CHECK(h.target.descriptions_asked == 2);
+    // Windows of one read agree; a read from 0 asks the target again.
+    CHECK(h.packet("qXfer:threads:read::0,10") == frame("m" + document.substr(0, 16)));
+    CHECK(h.packet("qXfer:threads:read::10,fff") == frame("l" + document.substr(16)));
+    CHECK(h.target.descriptions_asked == 4);
+    CHECK(h.packet("qXfer:threads:read::100,10") == frame("l"));
+    CHECK(h.packet("qXfer:threads:read:x:0,10") == frame("E00"));
+    CHECK(h.packet("qXfer:threads:read::0") == frame("E01"));
+    // The line is XML text: markup characters as entities, control characters left out.
+    h.target.thread1_description = "a<b & c>d\x01\te";
+    CHECK(payload_of(h.packet("qXfer:threads:read::0,fff"))
+              .find("<thread id=\"1\">a&lt;b &amp; c&gt;d\te</thread>") != std::string::npos);
+}
+
 TEST_CASE("m reads memory; short reads return what was read") {
     Harness h;
     h.no_acks();

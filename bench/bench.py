@@ -12,6 +12,7 @@ to listening.  The table gives min/median/max per peer and the ratio of the medi
 import argparse
 import json
 import os
+import random
 import re
 import resource
 import socket
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 HERE = os.path.dirname(os.path.abspath(__file__))
 MEMORY_MIB = 256  # enough for the 64 MiB dump; the same for every peer
 MIB = 1 << 20
+DUMP_AT = 16 * MIB  # guest memory that the image and boot data leave alone
 
 
 @dataclass
@@ -137,6 +139,15 @@ def cpu_seconds(usage):
     return usage.ru_utime + usage.ru_stime
 
 
+def random_bytes(ctx, count):
+    """A file of `count` pseudo-random bytes (the same in every run), made once per run."""
+    path = os.path.join(ctx.work, f"random-{count}.bin")
+    if not os.path.exists(path):
+        with open(path, "wb") as f:
+            f.write(random.Random(count).randbytes(count))
+    return path
+
+
 def gdb_session(ctx, peer, op, count, timeout, prefix=()):
     """Starts `peer` (under `prefix`, a profiler), runs client.py for `op` in gdb against it.
     Returns (client's result, the Launch, rusage of the peer process); the result has gdb's
@@ -147,7 +158,8 @@ def gdb_session(ctx, peer, op, count, timeout, prefix=()):
         launch = Launch(list(prefix) + peer.command(port), log, port)
         env = dict(os.environ, BENCH_OP=op, BENCH_COUNT=str(count),
                    BENCH_TICK=hex(ctx.symbols["tick"]), BENCH_TICKS=hex(ctx.symbols["ticks"]),
-                   BENCH_DUMP_TO="/dev/null")
+                   BENCH_DUMP_TO="/dev/null", BENCH_RANDOM=random_bytes(ctx, count),
+                   BENCH_DUMP_AT=hex(DUMP_AT))
         argv = [ctx.gdb, "-batch", "-nx", "-q", "-ex", "set architecture i386:x86-64",
                 "-ex", f"target remote 127.0.0.1:{port}", "-x", os.path.join(HERE, "client.py")]
         result = {"error": f"no answer in {timeout:.0f} s"}
@@ -214,7 +226,7 @@ class Measure:
     timeout: float
 
     def value(self, result):  # the row's unit from client.py's result
-        if self.op == "dump":
+        if self.op.startswith("dump"):
             return self.count / MIB / result["seconds"]
         return self.count / result["seconds"]
 
@@ -237,6 +249,8 @@ def measures(ctx, quick):
               Measure("hbreak", "hw_break", trips, kvm, 300),
               Measure("break", "sw_break", trips, ["hvgdb", "QEMU-KVM", "QEMU-TCG"], 300)]
     chosen += [Measure(f"dump{m}", "dump", m * MIB, kvm, 300) for m in dumps]
+    if not quick:
+        chosen.append(Measure("dump16z", "dump_zeros", 16 * MIB, kvm, 300))
     chosen.append(Measure("registers", "registers", reads, kvm, 300))
     if ctx.only is None or "loop" in ctx.only:
         chosen.append(Measure("loop", "loop", loop_count(ctx, loop_seconds),
@@ -281,6 +295,7 @@ ROWS = [
     ("break", "break round trip", "trips/s", "QEMU-TCG", "rate", ("ratio", 3.0)),
     ("dump16", "dump 16 MiB", "MiB/s", "QEMU-KVM", "rate", ("ratio", 1.6)),
     ("dump64", "dump 64 MiB", "MiB/s", "QEMU-KVM", "rate", ("ratio", 1.6)),
+    ("dump16z", "dump 16 MiB of zeros", "MiB/s", "QEMU-KVM", "rate", None),
     ("registers", "registers, cache flushed", "reads/s", "QEMU-KVM", "rate", None),
     ("listen", "start to listening", "ms", "QEMU-KVM", "time", ("max", 15.0)),
     ("loop", "guest loop, no stop", "k iter/s", "raw KVM", "rate", ("ratio", 0.98)),

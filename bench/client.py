@@ -4,8 +4,12 @@ bench.py runs `gdb -batch -nx -ex 'set architecture i386:x86-64' -ex 'target rem
 -x client.py`; both peers show the bench guest with gdb's x86-64 registers (QEMU's
 qemu-system-x86_64 always does, hvgdb with --arch x86-64), and gdb loads no file: the same
 gdb, setup and commands for every peer.  The environment says what to do:
-  BENCH_OP       stepi, sw_break, hw_break, dump or registers
+  BENCH_OP       stepi, sw_break, hw_break, dump, dump_zeros or registers
   BENCH_COUNT    how many (steps, breakpoint round trips, register reads; bytes for dump)
+  BENCH_RANDOM   a file of pseudo-random bytes, at least BENCH_COUNT of them: dump writes them
+                 to guest memory at BENCH_DUMP_AT first (untimed) and dumps them, so that it
+                 measures moving bytes, not how well a stub compresses runs of zeros (RSP
+                 replies may be run-length encoded); dump_zeros dumps untouched memory there
   BENCH_TICK     address of tick(), the breakpoint target in the guest's loop
   BENCH_TICKS    address of `ticks`, the guest's count of tick() calls
   BENCH_DUMP_TO  the file a dump writes (/dev/null)
@@ -27,6 +31,8 @@ COUNT = int(os.environ["BENCH_COUNT"])
 TICK = int(os.environ["BENCH_TICK"], 0)
 TICKS = int(os.environ["BENCH_TICKS"], 0)
 DUMP_TO = os.environ.get("BENCH_DUMP_TO", "/dev/null")
+RANDOM = os.environ.get("BENCH_RANDOM", "")
+DUMP_AT = int(os.environ.get("BENCH_DUMP_AT", "0"), 0)
 
 
 class Failed(Exception):
@@ -103,10 +109,22 @@ def break_round_trips(kind):
     return seconds
 
 
-def dump():
+def dump(random):
+    if random:
+        quiet(f"restore {RANDOM} binary {DUMP_AT:#x} 0 {COUNT:#x}")
     start = time.perf_counter()
-    quiet(f"dump binary memory {DUMP_TO} 0 {COUNT:#x}")
-    return time.perf_counter() - start
+    quiet(f"dump binary memory {DUMP_TO} {DUMP_AT:#x} {DUMP_AT + COUNT:#x}")
+    seconds = time.perf_counter() - start
+    if random:
+        # What was dumped is what was written (bytes from the middle and the end).
+        for offset in (COUNT // 2, COUNT - 4):
+            with open(RANDOM, "rb") as f:
+                f.seek(offset)
+                expected = int.from_bytes(f.read(4), "little")
+            got = int(gdb.parse_and_eval(f"*(unsigned int *){DUMP_AT + offset:#x}"))
+            if got != expected:
+                raise Failed(f"dump: {got:#x} at +{offset:#x}, {expected:#x} written")
+    return seconds
 
 
 def registers():
@@ -126,7 +144,8 @@ OPERATIONS = {
     "stepi": stepi,
     "sw_break": lambda: break_round_trips("break"),
     "hw_break": lambda: break_round_trips("hbreak"),
-    "dump": dump,
+    "dump": lambda: dump(random=True),
+    "dump_zeros": lambda: dump(random=False),
     "registers": registers,
 }
 

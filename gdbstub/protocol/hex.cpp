@@ -16,10 +16,13 @@ std::optional<std::uint8_t> hex_digit_value(char c) {
 
 void append_hex(std::string& out, std::span<const std::uint8_t> bytes) {
     static constexpr char kDigits[] = "0123456789abcdef";
-    out.reserve(out.size() + bytes.size() * 2);
+    // Sized once and written through a pointer: a memory reply is tens of KiB of this.
+    const std::size_t at = out.size();
+    out.resize(at + bytes.size() * 2);
+    char* p = out.data() + at;
     for (std::uint8_t b : bytes) {
-        out.push_back(kDigits[b >> 4]);
-        out.push_back(kDigits[b & 0xf]);
+        *p++ = kDigits[b >> 4];
+        *p++ = kDigits[b & 0xf];
     }
 }
 

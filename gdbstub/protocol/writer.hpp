@@ -16,7 +16,6 @@ std::string encode_payload(const Response& response);
 // gdb manual, "Overview": '$', '#', '}' must always be escaped, and a stub must also escape
 // '*' so it is not read as run-length encoding.  Escape = '}' then the byte xor 0x20.
 bool needs_escape(char c);
-void append_escaped(std::string& out, std::string_view payload);
 
 // Appends `$<encoded payload>#<two hex digits of the modulo-256 sum of the encoded payload>`,
 // the payload escaped and run-length encoded (gdb manual, "Overview": runs of 4 to 98 equal

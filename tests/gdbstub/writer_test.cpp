@@ -191,6 +191,13 @@ std::string framed(std::string_view payload) {
     return out;
 }
 
+// The two hex digits of a frame's checksum, summed here one byte at a time.
+std::string checksum_of(std::string_view frame) {
+    unsigned sum = 0;
+    for (unsigned char c : frame.substr(1, frame.size() - 4)) sum += c;
+    return fmt::format("{:02x}", sum & 0xff);
+}
+
 // What gdb does with a reply (remote.c, read_frame): runs expanded on the bytes as sent, the
 // character before '*' repeated; escapes undone after that, for binary replies.
 std::string gdb_decode(std::string_view frame) {
@@ -255,6 +262,25 @@ TEST_CASE("run-length encoding reads back the same in gdb's and lldb's decoders"
         CHECK(gdb_decode(frame) == payload);
         CHECK(hvgdb::gdbstub::testing::payload_of(frame) == payload);  // lldb's way
         CHECK(frame.find_first_of("$#", 1) == frame.size() - 3);       // only the framing ones
+        CHECK(frame.substr(frame.size() - 2) == checksum_of(frame));
+    }
+}
+
+TEST_CASE("a memory reply's worth of hex: the same bytes back, the checksum of what was sent") {
+    std::uint32_t seed = 7;
+    std::vector<std::uint8_t> bytes(32767);
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        seed = seed * 1103515245 + 12345;
+        bytes[i] = i % 4096 < 100 ? 0 : static_cast<std::uint8_t>(seed >> 16);  // some runs
+    }
+    const std::string payload = encode_payload(MemoryReply{bytes});
+    for (std::size_t cut :
+         {payload.size(), payload.size() - 1, payload.size() - 7, 9ul, 8ul, 7ul}) {
+        CAPTURE(cut);
+        const std::string frame = framed(std::string_view(payload).substr(0, cut));
+        CHECK(gdb_decode(frame) == payload.substr(0, cut));
+        CHECK(frame.substr(frame.size() - 2) == checksum_of(frame));
+        CHECK(frame.size() < cut + 4);  // the runs of zeros shrank
     }
 }
 

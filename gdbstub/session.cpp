@@ -107,12 +107,15 @@ void Session::Impl::on_packet(std::string_view payload, std::string& out) {
     // target runs.  A packet then is ignored (any reply would be taken for the stop reply),
     // except 'k', which needs no reply and must always work.
     if (running && !std::holds_alternative<protocol::Kill>(*command)) return;
+    if (send_made_ahead(*command, out)) return;
 
     auto result = std::visit([this](const auto& c) { return handle(c); }, *command);
     send_console(console, out);
     console.clear();
     send(result ? *result : error_response(result.error()), out);
     if (non_stop) release_held_stops(out);
+    if (const auto* read = std::get_if<protocol::ReadMemory>(&*command); read && result)
+        expect_next_read(*read, std::get<protocol::MemoryReply>(*result).bytes.size());
 
     // gdb manual, "Packet Acknowledgment": acks stop after the OK to QStartNoAckMode.
     if (result && std::holds_alternative<protocol::StartNoAckMode>(*command)) codec.stop_acks();
@@ -152,6 +155,24 @@ void Session::receive(std::span<const std::uint8_t> bytes, std::string& out) {
                 break;
         }
     }
+}
+
+bool Session::wants_read_ahead() const {
+    return impl_->next_read.has_value();
+}
+
+void Session::read_ahead() {
+    Impl& s = *impl_;
+    if (!s.next_read || s.running || s.non_stop || s.finished) {
+        s.next_read.reset();
+        return;
+    }
+    const protocol::ReadMemory read = *std::exchange(s.next_read, std::nullopt);
+    auto result = s.handle(read);
+    if (!result) return;  // made again, with its error, when asked
+    Impl::ReadAhead ahead{read, std::get<protocol::MemoryReply>(*result).bytes.size(), {}};
+    protocol::append_frame(ahead.frame, protocol::encode_payload(*result));
+    s.made_ahead = std::move(ahead);
 }
 
 void Session::receive(std::string_view bytes, std::string& out) {

@@ -47,6 +47,14 @@ class Session {
     // an all-stop stop reply and returns true; otherwise sends nothing and returns false.
     bool console_output(std::string_view text, std::string& out);
 
+    // Read-ahead: gdb reads a long range of memory as `m` packets, each for the bytes after
+    // the last.  While the client takes in one reply, the next is made, and sent at once if
+    // the next packet asks for it.  Only while every thread is stopped in all-stop mode, where
+    // guest memory changes only by packets; any other packet drops it.  The server calls
+    // read_ahead() when it has sent everything and no input waits, if wants_read_ahead().
+    bool wants_read_ahead() const;
+    void read_ahead();
+
     // The connection closed without D or k: the target is detached.
     void on_disconnect();
 

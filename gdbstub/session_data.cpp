@@ -129,6 +129,31 @@ Result<Response> Session::Impl::handle(const protocol::ReadMemory& read) {
     return reply;
 }
 
+// Smaller replies take little to make: reading them ahead would cost more than it saves (gdb
+// reads a byte or a few at pc at each stop).
+constexpr std::size_t kReadAheadMinimum = 1024;
+
+void Session::Impl::expect_next_read(const protocol::ReadMemory& read, std::size_t bytes) {
+    if (options.log_packet || running || non_stop || finished || bytes < kReadAheadMinimum) return;
+    // A short reply ended at memory that cannot be read: the next one will not be there.
+    if (bytes < std::min<std::uint64_t>(read.length, codec.max_packet() / 2)) return;
+    const std::uint64_t next = read.address + bytes;
+    if (next < read.address) return;  // the top of the address space
+    next_read = protocol::ReadMemory{next, read.length};
+}
+
+bool Session::Impl::send_made_ahead(const protocol::Command& command, std::string& out) {
+    next_read.reset();
+    std::optional<ReadAhead> ahead = std::exchange(made_ahead, std::nullopt);
+    const auto* read = std::get_if<protocol::ReadMemory>(&command);
+    if (!ahead || !read || read->address != ahead->read.address ||
+        read->length != ahead->read.length || !console.empty())
+        return false;
+    codec.send_frame(ahead->frame, out);
+    expect_next_read(*read, ahead->bytes);
+    return true;
+}
+
 Result<Response> Session::Impl::handle(const protocol::WriteMemory& write) {
     // "X addr,0:" is gdb's probe for binary downloads: answering OK enables them.
     if (write.data.empty()) return protocol::OkReply{};

@@ -151,6 +151,20 @@ struct Session::Impl {
     bool list_threads_in_stop = false;
     bool error_strings = false;
 
+    // Read-ahead (Session::read_ahead): the `m` to read ahead, and the reply made for it.
+    // Not while packets are logged, so that the log shows each reply as it goes out.
+    struct ReadAhead {
+        protocol::ReadMemory read;
+        std::size_t bytes = 0;  // in the reply
+        std::string frame;
+    };
+    std::optional<protocol::ReadMemory> next_read;
+    std::optional<ReadAhead> made_ahead;
+    // After a reply of `bytes` to `read`: the next read to make ahead, if any.
+    void expect_next_read(const protocol::ReadMemory& read, std::size_t bytes);
+    // Sends the reply made ahead if `command` is its `m`; drops it in any case.
+    bool send_made_ahead(const protocol::Command& command, std::string& out);
+
     std::string console;  // monitor output waiting to go out ahead of the reply
     std::map<ThreadId, std::string> thread_descriptions;  // qThreadExtraInfo's last texts
 

@@ -51,6 +51,11 @@ void Codec::send(std::string_view payload, std::string& out) {
     if (acks_) last_frame_.assign(out, start);
 }
 
+void Codec::send_frame(std::string_view frame, std::string& out) {
+    out += frame;
+    if (acks_) last_frame_.assign(frame);
+}
+
 void Codec::notify(std::string_view payload, std::string& out) {
     append_notification_frame(out, payload);
 }

@@ -40,6 +40,8 @@ class Codec {
 
     // Frames `payload` into `out` and keeps the frame for a retransmission.
     void send(std::string_view payload, std::string& out);
+    // The same for a packet framed already (append_frame).
+    void send_frame(std::string_view frame, std::string& out);
 
     // Frames a notification (`%payload#cs`) into `out`.  The client never acks it, so a '-'
     // still asks for the last packet sent with send(), not for this.

@@ -283,6 +283,7 @@ struct Server::Impl {
                     process_input(c);
                 }
                 read(c);
+                read_ahead(c);
             });
     }
 
@@ -338,7 +339,19 @@ struct Server::Impl {
                               if (!live(c)) return;
                               process_input(c);  // input held back while the queue was full
                               read(c);
+                              read_ahead(c);
                           });
+    }
+
+    // Once a reply is all with the kernel and no input waits: the session's read-ahead, in a
+    // handler of its own, after whatever is ready to run.
+    void read_ahead(const std::shared_ptr<Connection>& c) {
+        if (!c->session || c->writing || !c->pending.empty() || !c->pending_input.empty() ||
+            !c->session->wants_read_ahead())
+            return;
+        asio::post(io, [this, c] {
+            if (c == connection && c->session && c->pending_input.empty()) c->session->read_ahead();
+        });
     }
 
     // The session is over by the client's word (D, k) or the target's end (W/X sent); or a

@@ -69,6 +69,7 @@ Result<void> FakeTarget::write_register(ThreadId thread, std::size_t regno,
 
 Result<std::size_t> FakeTarget::read_memory(std::uint64_t addr, std::span<std::uint8_t> out) {
     last_read_size = out.size();
+    ++memory_reads;
     if (memory_everywhere) {
         std::ranges::fill(out, 0xaa);
         return out.size();

@@ -91,6 +91,7 @@ class FakeTarget : public Target {  // not final: a server test overrides thread
     std::optional<Error> breakpoint_error;           // for every Z/z when set
     std::optional<std::size_t> unreadable_register;  // read_register says unsupported
     bool memory_everywhere = false;                  // reads anywhere succeed in full (0xaa bytes)
+    std::size_t memory_reads = 0;                    // read_memory calls
     std::optional<Result<std::string>> monitor_reply;  // unset: no monitor commands
     bool monitor_ends_target = false;                  // end_requested() (monitor quit)
     std::string notice;                                // stop_notice's text

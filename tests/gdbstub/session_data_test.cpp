@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "gdbstub/arch/target_xml.hpp"
+#include "gdbstub/protocol/hex.hpp"
 #include "session_harness.hpp"
 
 using namespace hvgdb;
@@ -100,6 +101,48 @@ TEST_CASE("m reads memory; short reads return what was read") {
     // A huge length is cut to what fits in one packet (and here to the fake's RAM).
     std::string reply = h.packet("m1000,ffffffff");
     CHECK(reply.size() == 1 + 0x1000 * 2 + 3);
+}
+
+TEST_CASE("read-ahead: the next 'm' of a long read is made between packets") {
+    FakeTarget target;
+    Session session(target);  // packets not logged: with a log there is no read-ahead
+    auto packet = [&session](std::string_view payload) {
+        std::string out;
+        session.receive(frame(payload), out);
+        return out;
+    };
+    std::string handshake;
+    session.receive("+" + frame("QStartNoAckMode") + "+", handshake);
+    auto hex_of = [&target](std::uint64_t addr, std::size_t n) {
+        return protocol::to_hex(std::span(target.ram).subspan(addr - FakeTarget::kRamBase, n));
+    };
+
+    CHECK(packet("m1000,100") == frame(hex_of(0x1000, 0x100)));
+    CHECK_FALSE(session.wants_read_ahead());  // short reads are not worth it
+    CHECK(packet("m1000,400") == frame(hex_of(0x1000, 0x400)));
+    REQUIRE(session.wants_read_ahead());
+    session.read_ahead();
+    CHECK_FALSE(session.wants_read_ahead());
+    const std::size_t reads = target.memory_reads;
+    CHECK(packet("m1400,400") == frame(hex_of(0x1400, 0x400)));  // made already
+    CHECK(target.memory_reads == reads);
+    // Any other packet drops it: here a write to the bytes it read.
+    session.read_ahead();
+    CHECK(packet("M1800,2:abcd") == frame("OK"));
+    CHECK(packet("m1800,400") == frame("abcd" + hex_of(0x1802, 0x3fe)));
+    CHECK(target.memory_reads == reads + 2);
+    // Another address or length is read afresh.
+    session.read_ahead();
+    CHECK(packet("m1c00,200") == frame(hex_of(0x1c00, 0x200)));
+    CHECK(target.memory_reads == reads + 4);
+    // At the end of memory the next read fails: made ahead, it fails again when asked.
+    CHECK(packet("m1c00,400") == frame(hex_of(0x1c00, 0x400)));
+    session.read_ahead();
+    CHECK(packet("m2000,400") == frame("E0e"));
+    // A resume drops what was to be made.
+    CHECK(packet("m1000,400") == frame(hex_of(0x1000, 0x400)));
+    CHECK(packet("vCont;c").empty());
+    CHECK_FALSE(session.wants_read_ahead());
 }
 
 TEST_CASE("m is limited to half the packet size") {

@@ -158,7 +158,8 @@ def gdb_session(ctx, peer, op, count, timeout, prefix=()):
         launch = Launch(list(prefix) + peer.command(port), log, port)
         env = dict(os.environ, BENCH_OP=op, BENCH_COUNT=str(count),
                    BENCH_TICK=hex(ctx.symbols["tick"]), BENCH_TICKS=hex(ctx.symbols["ticks"]),
-                   BENCH_DUMP_TO="/dev/null", BENCH_RANDOM=random_bytes(ctx, count),
+                   BENCH_DUMP_TO=os.path.join(ctx.work, "dump.bin"),
+                   BENCH_RANDOM=random_bytes(ctx, count) if op == "dump" else "",
                    BENCH_DUMP_AT=hex(DUMP_AT))
         argv = [ctx.gdb, "-batch", "-nx", "-q", "-ex", "set architecture i386:x86-64",
                 "-ex", f"target remote 127.0.0.1:{port}", "-x", os.path.join(HERE, "client.py")]

@@ -98,6 +98,8 @@ void Session::Impl::send_console(std::string_view text, std::string& out, std::s
 
 void Session::Impl::on_packet(std::string_view payload, std::string& out) {
     if (options.log_packet) options.log_packet('<', payload);
+    std::optional<ReadAhead> ahead = std::exchange(made_ahead, std::nullopt);
+    next_read.reset();  // every packet ends the read-ahead; only the `m` it made uses it
     auto command = protocol::parse_command(payload);
     if (!command) {
         if (!running) send(error_response(command.error()), out);
@@ -107,7 +109,7 @@ void Session::Impl::on_packet(std::string_view payload, std::string& out) {
     // target runs.  A packet then is ignored (any reply would be taken for the stop reply),
     // except 'k', which needs no reply and must always work.
     if (running && !std::holds_alternative<protocol::Kill>(*command)) return;
-    if (send_made_ahead(*command, out)) return;
+    if (send_made_ahead(*command, std::move(ahead), out)) return;
 
     auto result = std::visit([this](const auto& c) { return handle(c); }, *command);
     send_console(console, out);
@@ -182,6 +184,8 @@ void Session::receive(std::string_view bytes, std::string& out) {
 
 void Session::on_stop(const StopEvent& event, std::string& out) {
     Impl& s = *impl_;
+    s.next_read.reset();  // a stop may change the current thread, and so the address space
+    s.made_ahead.reset();
     if (s.finished) return;  // detached or killed: nobody is waiting
     if (s.non_stop) {
         s.queue_stop(event, out);

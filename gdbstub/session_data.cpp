@@ -142,9 +142,8 @@ void Session::Impl::expect_next_read(const protocol::ReadMemory& read, std::size
     next_read = protocol::ReadMemory{next, read.length};
 }
 
-bool Session::Impl::send_made_ahead(const protocol::Command& command, std::string& out) {
-    next_read.reset();
-    std::optional<ReadAhead> ahead = std::exchange(made_ahead, std::nullopt);
+bool Session::Impl::send_made_ahead(const protocol::Command& command,
+                                    std::optional<ReadAhead> ahead, std::string& out) {
     const auto* read = std::get_if<protocol::ReadMemory>(&command);
     if (!ahead || !read || read->address != ahead->read.address ||
         read->length != ahead->read.length || !console.empty())

@@ -162,8 +162,9 @@ struct Session::Impl {
     std::optional<ReadAhead> made_ahead;
     // After a reply of `bytes` to `read`: the next read to make ahead, if any.
     void expect_next_read(const protocol::ReadMemory& read, std::size_t bytes);
-    // Sends the reply made ahead if `command` is its `m`; drops it in any case.
-    bool send_made_ahead(const protocol::Command& command, std::string& out);
+    // Sends `ahead`, the reply made ahead, if `command` is its `m`.
+    bool send_made_ahead(const protocol::Command& command, std::optional<ReadAhead> ahead,
+                         std::string& out);
 
     std::string console;  // monitor output waiting to go out ahead of the reply
     std::map<ThreadId, std::string> thread_descriptions;  // qThreadExtraInfo's last texts

@@ -20,16 +20,20 @@ constexpr std::string_view kStubFeatures[] = {
 };
 
 // `text` as XML character data: &, < and > as entities, control characters other than tab
-// and newline (which XML 1.0 does not allow) left out.
+// and newline (which XML 1.0 does not allow) left out, and bytes past ASCII as '?' (they may
+// not be UTF-8, and gdb drops a whole document it cannot parse).
 void append_xml_text(std::string& out, std::string_view text) {
     for (char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
         if (c == '&')
             out += "&amp;";
         else if (c == '<')
             out += "&lt;";
         else if (c == '>')
             out += "&gt;";
-        else if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n')
+        else if (byte >= 0x80)
+            out += '?';
+        else if (byte >= 0x20 || c == '\t' || c == '\n')
             out += c;
     }
 }

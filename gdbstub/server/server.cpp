@@ -357,6 +357,8 @@ struct Server::Impl {
     // The session is over by the client's word (D, k) or the target's end (W/X sent); or a
     // refused client has had its answers.
     void finish(const std::shared_ptr<Connection>& c) {
+        // Once: a reply written at once finishes in flush(), which may be called again.
+        if (!live(c)) return;
         if (c->role != Connection::Role::debugger) {
             end_visitor(c, "");
             return;

@@ -86,9 +86,9 @@ TEST_CASE("qXfer:threads:read: each thread with its line, in windows; no other a
     CHECK(h.packet("qXfer:threads:read:x:0,10") == frame("E00"));
     CHECK(h.packet("qXfer:threads:read::0") == frame("E01"));
     // The line is XML text: markup characters as entities, control characters left out.
-    h.target.thread1_description = "a<b & c>d\x01\te";
+    h.target.thread1_description = "a<b & c>d\x01\te\xc3";
     CHECK(payload_of(h.packet("qXfer:threads:read::0,fff"))
-              .find("<thread id=\"1\">a&lt;b &amp; c&gt;d\te</thread>") != std::string::npos);
+              .find("<thread id=\"1\">a&lt;b &amp; c&gt;d\te?</thread>") != std::string::npos);
 }
 
 TEST_CASE("m reads memory; short reads return what was read") {
@@ -135,14 +135,33 @@ TEST_CASE("read-ahead: the next 'm' of a long read is made between packets") {
     session.read_ahead();
     CHECK(packet("m1c00,200") == frame(hex_of(0x1c00, 0x200)));
     CHECK(target.memory_reads == reads + 4);
-    // At the end of memory the next read fails: made ahead, it fails again when asked.
+    // At the end of memory the next read fails: made ahead, nothing is kept, and it is read
+    // (and fails) again when asked.
     CHECK(packet("m1c00,400") == frame(hex_of(0x1c00, 0x400)));
     session.read_ahead();
+    CHECK(target.memory_reads == reads + 6);
     CHECK(packet("m2000,400") == frame("E0e"));
-    // A resume drops what was to be made.
+    CHECK(target.memory_reads == reads + 7);
+    // A malformed packet, or a stop, drops a reply made ahead.
     CHECK(packet("m1000,400") == frame(hex_of(0x1000, 0x400)));
-    CHECK(packet("vCont;c").empty());
+    session.read_ahead();
+    CHECK(packet("m1400") == frame("E01"));
+    CHECK(packet("m1400,400") == frame(hex_of(0x1400, 0x400)));
+    CHECK(target.memory_reads == reads + 10);
+    session.read_ahead();
+    std::string reply;
+    session.on_stop(StopEvent{.thread = 2}, reply);
+    CHECK(packet("m1800,400") == frame(hex_of(0x1800, 0x400)));
+    CHECK(target.memory_reads == reads + 12);
+    // No read-ahead while threads run in non-stop mode, nor with packets logged.
+    target.non_stop_supported = true;
+    CHECK(packet("QNonStop:1") == frame("OK"));
+    CHECK(packet("m1000,400") == frame(hex_of(0x1000, 0x400)));
     CHECK_FALSE(session.wants_read_ahead());
+    Harness logged;
+    logged.no_acks();
+    CHECK(logged.packet("m1000,400") == frame(hex_of(0x1000, 0x400)));
+    CHECK_FALSE(logged.session.wants_read_ahead());
 }
 
 TEST_CASE("m is limited to half the packet size") {

@@ -137,6 +137,20 @@ int run(const app::Options& options) {
     auto console = std::make_shared<app::ConsoleRouter>(
         serial->sink, app::serial_name(options.serial), options.console_to_debugger);
 
+    // Listening first, so that hvgdb listens within milliseconds of its start; the host
+    // probe and the machine take longer, and a debugger that connects meanwhile waits.  Before
+    // the vCPU threads and the serial file's truncation: a refused listen leaves no trace.
+    gdbstub::ServerOptions so;
+    so.host = options.gdb.host;
+    so.port = options.gdb.port;
+    so.unix_path = options.gdb.unix_path;
+    so.log_packets = options.log_packets;
+    so.target_running = options.no_wait;
+    so.after_detach = options.on_detach;
+    so.log = say;
+    auto listener = gdbstub::Listener::open(so);
+    if (!listener) return fail(listener.error());
+
     auto probe = vcpu::probe_host();
     if (!probe) {
         say("cannot use KVM: " + probe.error().message());
@@ -174,17 +188,7 @@ int run(const app::Options& options) {
         return {};
     });
 
-    // The socket before the vCPU threads and the serial file's truncation: a refused listen
-    // leaves no trace.
-    gdbstub::ServerOptions so;
-    so.host = options.gdb.host;
-    so.port = options.gdb.port;
-    so.unix_path = options.gdb.unix_path;
-    so.log_packets = options.log_packets;
-    so.target_running = options.no_wait;
-    so.after_detach = options.on_detach;
-    so.log = say;
-    gdbstub::Server server(**target, so);
+    gdbstub::Server server(**target, so, std::move(*listener));
     auto bound = server.listen();
     if (!bound) return fail(bound.error());
     if (auto r = serial->start(options.serial); !r) return fail(r.error());

@@ -57,9 +57,56 @@ constexpr std::string_view refusal_reply =
     "E.hvgdb serves one debugger at a time, and another one is attached";
 }  // namespace
 
+// The io_context and what listens on it.  Made before the Server when a Listener is opened
+// first; otherwise by the Server, and bound by its listen().
+struct Listener::State {
+    asio::io_context io;
+    StreamAcceptor acceptor{io};
+    std::unique_ptr<SocketFile> socket_file;  // a unix socket's, removed with the listener
+    // Installed once bound: a signal from then on ends hvgdb cleanly (vCPU threads joined,
+    // guest memory unmapped, the socket file removed), also one that comes before run().
+    std::optional<asio::signal_set> signals;
+    std::string address;  // as bound; empty until then
+
+    Result<void> bind(const ServerOptions& o) {
+        if (o.unix_path.empty()) {
+            auto tcp = listen_tcp(acceptor, o.host, o.port);
+            if (!tcp) return std::unexpected(tcp.error());
+            address = *tcp;
+        } else {
+            auto file = listen_unix(acceptor, o.unix_path, o.log);
+            if (!file) return std::unexpected(file.error());
+            socket_file = std::move(*file);
+            address = o.unix_path;
+        }
+        signals.emplace(io, SIGINT, SIGTERM, SIGHUP);
+        return {};
+    }
+};
+
+Listener::Listener(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Listener::Listener(Listener&&) noexcept = default;
+Listener& Listener::operator=(Listener&&) noexcept = default;
+Listener::~Listener() = default;
+
+Result<Listener> Listener::open(const ServerOptions& options) {
+    auto state = std::make_unique<State>();
+    if (auto r = state->bind(options); !r) return std::unexpected(r.error());
+    return Listener(std::move(state));
+}
+
+const std::string& Listener::address() const {
+    return state_->address;
+}
+
 struct Server::Impl {
-    Impl(Target& t, ServerOptions o)
-        : target(t), options(std::move(o)), acceptor(io), accept_retry(io) {
+    Impl(Target& t, ServerOptions o, std::unique_ptr<Listener::State> l)
+        : target(t),
+          options(std::move(o)),
+          listening(std::move(l)),
+          io(listening->io),
+          acceptor(listening->acceptor),
+          accept_retry(io) {
         running = options.target_running;
         last_stop = options.initial_stop;
     }
@@ -95,11 +142,10 @@ struct Server::Impl {
 
     Target& target;
     ServerOptions options;
-    asio::io_context io;
-    StreamAcceptor acceptor;
-    std::unique_ptr<SocketFile> socket_file;  // a unix socket's, removed with the server
-    asio::steady_timer accept_retry;          // after a failed accept (out of descriptors)
-    std::optional<asio::signal_set> signals;  // from listen() on
+    std::unique_ptr<Listener::State> listening;
+    asio::io_context& io;
+    StreamAcceptor& acceptor;
+    asio::steady_timer accept_retry;  // after a failed accept (out of descriptors)
     bool accept_failing = false;
     std::shared_ptr<Connection> connection;             // the debugger
     std::vector<std::shared_ptr<Connection>> visitors;  // the other connections, oldest first
@@ -472,7 +518,10 @@ struct Server::Impl {
 };
 
 Server::Server(Target& target, ServerOptions options)
-    : impl_(std::make_unique<Impl>(target, std::move(options))) {
+    : Server(target, std::move(options), Listener(std::make_unique<Listener::State>())) {}
+
+Server::Server(Target& target, ServerOptions options, Listener listener)
+    : impl_(std::make_unique<Impl>(target, std::move(options), std::move(listener.state_))) {
     target.set_stop_sink([impl = impl_.get()](const StopEvent& e) {
         asio::post(impl->io, [impl, e] { impl->on_stop(e); });
     });
@@ -486,28 +535,17 @@ Server::~Server() {
 }
 
 Result<std::string> Server::listen() {
-    const ServerOptions& o = impl_->options;
-    std::string bound = o.unix_path;
-    if (o.unix_path.empty()) {
-        auto tcp = listen_tcp(impl_->acceptor, o.host, o.port);
-        if (!tcp) return tcp;
-        bound = *tcp;
-    } else {
-        auto file = listen_unix(impl_->acceptor, o.unix_path, o.log);
-        if (!file) return std::unexpected(file.error());
-        impl_->socket_file = std::move(*file);
-    }
-    // From here on SIGINT, SIGTERM and SIGHUP end hvgdb cleanly (vCPU threads joined, guest
-    // memory unmapped, the socket file removed), also when one comes before run(): it waits.
-    impl_->signals.emplace(impl_->io, SIGINT, SIGTERM, SIGHUP);
-    impl_->signals->async_wait([impl = impl_.get()](std::error_code ec, int signal) {
+    Listener::State& l = *impl_->listening;
+    if (l.address.empty())
+        if (auto r = l.bind(impl_->options); !r) return std::unexpected(r.error());
+    l.signals->async_wait([impl = impl_.get()](std::error_code ec, int signal) {
         if (ec) return;
         impl->log(fmt::format("signal {}: shutting down", signal));
         impl->exit_status = 128 + signal;
         impl->io.stop();
     });
     impl_->accept();
-    return bound;
+    return l.address;
 }
 
 int Server::run() {

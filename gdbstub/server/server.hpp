@@ -30,16 +30,42 @@ struct ServerOptions {
     std::function<void(const std::string&)> log;
 };
 
+// The listening socket on its own, for a caller that can listen before it has a Target:
+// hvgdb binds before it probes KVM and builds the machine, so it listens within a few
+// milliseconds of its start, and a debugger that connects meanwhile waits in the backlog.
+class Listener {
+  public:
+    // Binds and listens as `options` says (host and port, or unix_path; log), as
+    // Server::listen() does.  From then on SIGINT, SIGTERM and SIGHUP are held for the server
+    // that takes this listener: its run() ends at once with 128+signal.
+    static Result<Listener> open(const ServerOptions& options);
+    Listener(Listener&&) noexcept;
+    Listener& operator=(Listener&&) noexcept;
+    ~Listener();  // closes the socket and removes a unix socket's file
+    // "host:port" as bound (the real port when 0 was asked, "[v6]:port" for IPv6), or the
+    // unix socket's path.
+    const std::string& address() const;
+
+  private:
+    friend class Server;
+    struct State;
+    explicit Listener(std::unique_ptr<State> state);
+    std::unique_ptr<State> state_;
+};
+
 class Server {
   public:
     Server(Target& target, ServerOptions options);
+    // Serves on a listener opened before (with the same options): listen() binds nothing.
+    Server(Target& target, ServerOptions options, Listener listener);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Binds and listens; returns "host:port" as bound (the real port when 0 was asked,
-    // "[v6]:port" for IPv6), or the unix socket's path.  From then on SIGINT, SIGTERM and
-    // SIGHUP end run() (at once, or when it starts) with 128+signal.
+    // Binds and listens, unless the server was given a Listener, and starts accepting.
+    // Returns "host:port" as bound (the real port when 0 was asked, "[v6]:port" for IPv6),
+    // or the unix socket's path.  From then on SIGINT, SIGTERM and SIGHUP end run() (at
+    // once, or when it starts) with 128+signal.
     Result<std::string> listen();
 
     // Serves until the target ends (the guest exits, the debugger kills it) or stop() is

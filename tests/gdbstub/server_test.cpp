@@ -302,6 +302,58 @@ TEST_CASE("unix socket: a stale file is replaced; a live socket or another file 
     }
 }
 
+TEST_CASE("a listener opened before the server: a debugger that connects early is served") {
+    TempDir dir;
+    const std::string path = dir.path + "/early.sock";
+    ServerOptions options;
+    options.unix_path = path;
+    auto listener = Listener::open(options);
+    REQUIRE_MESSAGE(listener, listener.error().message());
+    CHECK(listener->address() == path);
+    REQUIRE(std::filesystem::is_socket(path));
+    // Before any Server exists, as while hvgdb builds the machine: the kernel queues it.
+    Client early = Client::unix_socket(path);
+    early.send("+" + frame("?"));
+    {
+        FakeTarget target;
+        Server server(target, options, std::move(*listener));
+        auto bound = server.listen();  // binds nothing again
+        REQUIRE_MESSAGE(bound, bound.error().message());
+        CHECK(*bound == path);
+        std::thread serving([&server] { server.run(); });
+        CHECK(early.read_packet().starts_with("+$T05"));
+        CHECK(early.exchange("m1000,4") == "+" + frame("00010203"));
+        server.stop(0);
+        serving.join();
+    }
+    CHECK_FALSE(std::filesystem::exists(path));
+
+    // A listener that never gets a server (the KVM probe failed, say) leaves no file either.
+    {
+        auto unused = Listener::open(options);
+        REQUIRE(unused);
+        CHECK(std::filesystem::is_socket(path));
+        // One that binds the same path while it listens is refused, as a Server would be.
+        auto second = Listener::open(options);
+        REQUIRE_FALSE(second);
+        CHECK(second.error().message() ==
+              "cannot listen on unix:" + path + ": a server is listening there (another hvgdb?)");
+    }
+    CHECK_FALSE(std::filesystem::exists(path));
+
+    // TCP: the address as bound, with the port the kernel picked.
+    auto tcp = Listener::open(any_port());
+    REQUIRE(tcp);
+    CHECK(tcp->address().starts_with("127.0.0.1:"));
+    CHECK(port_of(tcp->address()) != 0);
+    auto taken = any_port();
+    taken.port = port_of(tcp->address());
+    auto clash = Listener::open(taken);
+    REQUIRE_FALSE(clash);
+    CHECK(clash.error().message().starts_with("cannot listen on 127.0.0.1:" +
+                                              std::to_string(taken.port)));
+}
+
 TEST_CASE("a connection that sends nothing leaves a running target alone") {
     RunningServer r(any_port(true));
     // The machine stops when asked to: the stop comes back through the server's sink.

@@ -38,8 +38,8 @@ TEST_CASE("gdb 13 connects: exact bytes for every reply") {
     CHECK(h.client("+$qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;fork-events+;"
                    "vfork-events+;exec-events+;vContSupported+;QThreadEvents+;no-resumed+;"
                    "memory-tagging+;xmlRegisters=i386#77") ==
-          "+$PacketSize=10* ;QStartNoAckMode+;qXfer:features:read+;qXfer:threads:read+;"
-          "swbreak+;hwbreak+;vContSupported+#08");
+          "+$PacketSize=10* ;QStartNoAckMode+;qXfer:features:read+;swbreak+;"
+          "hwbreak+;vContSupported+#a1");
     CHECK(h.client("+$vMustReplyEmpty#3a") == "+$#00");
 
     // The QStartNoAckMode packet is acked and so is nothing after its OK.
@@ -96,8 +96,8 @@ TEST_CASE("acks in ack mode: NAK on a bad checksum, retransmit on '-'") {
 TEST_CASE("a client without swbreak+ gets no swbreak key, and plain qSupported works") {
     Harness h;
     CHECK(h.client("$qSupported#37") ==
-          "+$PacketSize=10* ;QStartNoAckMode+;qXfer:features:read+;qXfer:threads:read+;"
-          "swbreak+;hwbreak+;vContSupported+#08");
+          "+$PacketSize=10* ;QStartNoAckMode+;qXfer:features:read+;swbreak+;"
+          "hwbreak+;vContSupported+#a1");
     h.client("$vCont;c#a8");
     StopEvent stop{.thread = 2, .reason = StopReason::sw_break};
     CHECK(h.stop(stop) ==

@@ -13,8 +13,8 @@ using namespace hvgdb::gdbstub::testing;
 namespace {
 
 constexpr std::string_view kFeatures =
-    "PacketSize=10000;QStartNoAckMode+;qXfer:features:read+;qXfer:threads:read+;swbreak+;"
-    "hwbreak+;vContSupported+";
+    "PacketSize=10000;QStartNoAckMode+;qXfer:features:read+;swbreak+;hwbreak+;"
+    "vContSupported+";
 
 // RAM, a ROM window, and the non-canonical hole left out, as hvgdb's paged map has them.
 const std::vector<MemoryRange> kMap{

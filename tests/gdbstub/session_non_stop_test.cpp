@@ -29,8 +29,8 @@ TEST_CASE("qSupported announces QNonStop+ only for a target with non-stop mode")
     Harness h;
     h.target.non_stop_supported = true;
     CHECK(h.client("$qSupported:swbreak+;hwbreak+#d5") ==
-          "+$PacketSize=10* ;QStartNoAckMode+;qXfer:features:read+;qXfer:threads:read+;"
-          "swbreak+;hwbreak+;vContSupported+;QNonStop+#90");
+          "+$PacketSize=10* ;QStartNoAckMode+;qXfer:features:read+;swbreak+;"
+          "hwbreak+;vContSupported+;QNonStop+#29");
 }
 
 TEST_CASE("QNonStop:1 and QNonStop:0 switch the target's mode") {

@@ -6,13 +6,17 @@
 
 #include <algorithm>
 #include <asio.hpp>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <deque>
+#include <mutex>
 #include <optional>
 #include <vector>
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "gdbstub/console_queue.hpp"
 #include "gdbstub/protocol/codec.hpp"
@@ -56,6 +60,84 @@ constexpr std::size_t refusal_packet_size = 1024;
 constexpr std::string_view refusal_reply =
     "E.hvgdb serves one debugger at a time, and another one is attached";
 }  // namespace
+
+// What vCPU threads hand to the server's thread, in the order they hand it over: stops, and
+// a mark where console text was pushed.  Not asio::post: it makes its wakeup of the server's
+// thread (an epoll_ctl) while it holds the io_context's lock, and the server's thread, woken
+// at once on another CPU, then blocked on that lock at nearly every stop (a futex sleep, and a
+// second cross-CPU wakeup to end it).  Here the wakeup is a byte on a pipe, written after the
+// inbox's own lock is released; one byte stands for everything queued until the server's
+// thread takes it.
+class Inbox {
+  public:
+    // Console text was pushed (ConsoleQueue) and wants a take; or a stop.
+    using Item = std::optional<StopEvent>;
+
+    explicit Inbox(asio::io_context& io) : io_(io), reader_(io) {
+        int fds[2];
+        if (::pipe(fds) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+        for (int fd : fds) {
+            ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+            ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+        }
+        reader_.assign(fds[0]);
+        writer_ = fds[1];
+    }
+    ~Inbox() { ::close(writer_); }
+    Inbox(const Inbox&) = delete;
+    Inbox& operator=(const Inbox&) = delete;
+
+    // Any thread.
+    void push(Item item) {
+        bool wake = false;
+        {
+            std::lock_guard lock(mutex_);
+            items_.push_back(std::move(item));
+            wake = !signalled_;
+            signalled_ = true;
+        }
+        if (wake) {
+            const char byte = 1;
+            // A full pipe already holds a wakeup: nothing is lost.
+            [[maybe_unused]] auto n = ::write(writer_, &byte, 1);
+        }
+    }
+
+    // Server's thread: `handle` gets every item, in order, each time some arrive, until
+    // it stops the io_context.
+    template <typename Handler>
+    void serve(Handler handle) {
+        reader_.async_read_some(asio::buffer(bytes_),
+                                [this, handle](std::error_code ec, std::size_t) mutable {
+                                    if (ec) return;
+                                    take();
+                                    for (const Item& item : taking_) {
+                                        if (io_.stopped()) break;
+                                        handle(item);
+                                    }
+                                    taking_.clear();
+                                    if (!io_.stopped()) serve(std::move(handle));
+                                });
+    }
+
+  private:
+    void take() {
+        // After the byte's read: an item pushed from here on writes a new byte, and one
+        // pushed before is taken now.  The two vectors trade places, keeping their memory.
+        std::lock_guard lock(mutex_);
+        signalled_ = false;
+        items_.swap(taking_);
+    }
+
+    asio::io_context& io_;
+    asio::posix::stream_descriptor reader_;
+    int writer_ = -1;
+    std::mutex mutex_;
+    std::vector<Item> items_;
+    bool signalled_ = false;    // a byte is on its way for what is queued
+    std::vector<Item> taking_;  // server's thread only
+    std::array<char, 64> bytes_{};
+};
 
 // The io_context and what listens on it.  Made before the Server when a Listener is opened
 // first; otherwise by the Server, and bound by its listen().
@@ -156,10 +238,11 @@ struct Server::Impl {
     StopEvent last_stop;
     std::optional<int> exit_status;
 
-    // Guest console text from vCPU threads.  One take is posted for what is pushed until
-    // it runs, so text written before a stop is handled before that stop (the io_context
-    // runs handlers in the order they were posted).
+    // Guest console text from vCPU threads.  One take goes into the inbox for what is
+    // pushed until it runs, so text written before a stop is handled before that stop (the
+    // inbox keeps the order of stops and takes).
     ConsoleQueue console{max_console_bytes};
+    Inbox inbox{io};  // declared after `io`'s owner, and destroyed before it
 
     void log(const std::string& text) {
         if (options.log) options.log(text);
@@ -456,7 +539,7 @@ struct Server::Impl {
 
     // Any thread: never blocks on the network.
     void queue_console(std::string_view text) {
-        if (console.push(text)) asio::post(io, [this] { forward_console(); });
+        if (console.push(text)) inbox.push(std::nullopt);
     }
 
     // The queued console text goes to a session that waits for a stop reply; otherwise
@@ -522,9 +605,13 @@ Server::Server(Target& target, ServerOptions options)
 
 Server::Server(Target& target, ServerOptions options, Listener listener)
     : impl_(std::make_unique<Impl>(target, std::move(options), std::move(listener.state_))) {
-    target.set_stop_sink([impl = impl_.get()](const StopEvent& e) {
-        asio::post(impl->io, [impl, e] { impl->on_stop(e); });
+    impl_->inbox.serve([impl = impl_.get()](const Inbox::Item& item) {
+        if (item)
+            impl->on_stop(*item);
+        else
+            impl->forward_console();
     });
+    target.set_stop_sink([impl = impl_.get()](const StopEvent& e) { impl->inbox.push(e); });
     target.set_console_sink(
         [impl = impl_.get()](std::string_view text) { impl->queue_console(text); });
 }

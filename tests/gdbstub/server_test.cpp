@@ -354,6 +354,64 @@ TEST_CASE("a listener opened before the server: a debugger that connects early i
                                               std::to_string(taken.port)));
 }
 
+// A FakeTarget that keeps the server's console sink, as MachineTarget does, and counts its
+// resumes where another thread may wait for them.
+struct ConsoleTarget : FakeTarget {
+    void set_console_sink(std::function<void(std::string_view)> sink) override {
+        console_sink = std::move(sink);
+    }
+    Result<void> resume(std::span<const ThreadAction> actions) override {
+        auto r = FakeTarget::resume(actions);
+        resumed.fetch_add(1);
+        resumed.notify_all();
+        return r;
+    }
+    std::function<void(std::string_view)> console_sink;
+    std::atomic<int> resumed{0};
+};
+
+TEST_CASE("console text and stops from another thread arrive in the order they were made") {
+    ConsoleTarget target;
+    Server server(target, any_port());
+    auto bound = server.listen();
+    REQUIRE(bound);
+    std::thread serving([&server] { server.run(); });
+    Client gdb = Client::tcp(port_of(*bound));
+    CHECK(gdb.exchange("?").starts_with("+$T05"));
+    CHECK(gdb.exchange("QStartNoAckMode") == "+$OK#9a");
+
+    // As a vCPU thread does: the guest writes, then stops; the next round only once the
+    // client has the stop.  Text written before a stop comes before it, each time.
+    for (int round = 0; round < 200; ++round) {
+        gdb.send(frame("vCont;c"));
+        // The session takes the resume on the server's thread; until it has, it would not
+        // forward the text.
+        for (int seen = target.resumed.load(); seen < round + 1; seen = target.resumed.load())
+            target.resumed.wait(seen);
+        std::thread vcpu([&target, round] {
+            const std::string text = fmt::format("line {}\n", round);
+            target.console_sink(text.substr(0, 3));
+            target.console_sink(text.substr(3));
+            StopEvent stop{.thread = 1, .reason = StopReason::sw_break};
+            target.mark_stopped(stop);
+            target.stop_sink(stop);
+        });
+        vcpu.join();
+        std::string text;
+        std::string payload;
+        while (true) {
+            payload = payload_of(gdb.read_packet());
+            if (!payload.starts_with("O")) break;
+            for (std::size_t i = 1; i + 1 < payload.size(); i += 2)
+                text += static_cast<char>(std::stoi(payload.substr(i, 2), nullptr, 16));
+        }
+        REQUIRE_MESSAGE(payload.starts_with("T05"), "round " << round << ": " << payload);
+        REQUIRE(text == fmt::format("line {}\n", round));
+    }
+    server.stop(0);
+    serving.join();
+}
+
 TEST_CASE("a connection that sends nothing leaves a running target alone") {
     RunningServer r(any_port(true));
     // The machine stops when asked to: the stop comes back through the server's sink.

@@ -385,7 +385,17 @@ def main():
     ap.add_argument("--qemu", default="qemu-system-x86_64")
     ap.add_argument("--hvgdb", help="another hvgdb executable (default: the build's), to "
                     "measure a change of the stub")
+    ap.add_argument("--cpu", type=int, metavar="N",
+                    help="run everything (gdb and every peer) on CPU N only: no wakeup "
+                    "crosses CPUs, which takes the host's cross-CPU wakeup latency (dear in "
+                    "a VM) and most of its noise out of the round trips, and leaves the "
+                    "client's and the stub's own work")
     args = ap.parse_args()
+    if args.cpu is not None:
+        try:
+            os.sched_setaffinity(0, {args.cpu})  # inherited by gdb and the peers
+        except (OSError, ValueError) as e:
+            ap.error(f"--cpu {args.cpu}: {e}")
 
     guest = os.path.join(args.build, "guest.elf")
     with tempfile.TemporaryDirectory(prefix="hvgdb-bench.") as work:
@@ -403,7 +413,8 @@ def main():
             for m in chosen:
                 run_round(ctx, m, m.peers if r % 2 == 0 else list(reversed(m.peers)))
         rows, all_met = table(ctx)
-    print(f"{version([args.qemu])}; {version([args.gdb])}; {os.cpu_count()} CPUs; "
+    cpus = f"{os.cpu_count()} CPUs" + ("" if args.cpu is None else f", all on CPU {args.cpu}")
+    print(f"{version([args.qemu])}; {version([args.gdb])}; {cpus}; "
           f"{rounds} rounds; load average {load:.1f} at the start, "
           f"{os.getloadavg()[0]:.1f} at the end")
     print("ratio: how many times faster hvgdb is than the peer (medians)")

@@ -7,6 +7,10 @@
 
 namespace hvgdb::gdbstub::protocol {
 
+namespace {
+constexpr char kDigits[] = "0123456789abcdef";
+}  // namespace
+
 std::optional<std::uint8_t> hex_digit_value(char c) {
     if (c >= '0' && c <= '9') return static_cast<std::uint8_t>(c - '0');
     if (c >= 'a' && c <= 'f') return static_cast<std::uint8_t>(c - 'a' + 10);
@@ -15,7 +19,6 @@ std::optional<std::uint8_t> hex_digit_value(char c) {
 }
 
 void append_hex(std::string& out, std::span<const std::uint8_t> bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
     // Sized once and written through a pointer: a memory reply is tens of KiB of this.
     const std::size_t at = out.size();
     out.resize(at + bytes.size() * 2);
@@ -32,8 +35,16 @@ std::string to_hex(std::span<const std::uint8_t> bytes) {
     return out;
 }
 
-void append_hex_number(std::string& out, std::uint64_t value) {
-    fmt::format_to(std::back_inserter(out), "{:x}", value);
+void append_hex_number(std::string& out, std::uint64_t value, std::size_t min_digits) {
+    // Without a format string to parse: every stop reply and checksum has some of these.
+    char digits[16];
+    std::size_t n = 0;
+    do {
+        digits[n++] = kDigits[value & 0xf];
+        value >>= 4;
+    } while (value != 0);
+    if (min_digits > n) out.append(min_digits - n, '0');
+    while (n > 0) out.push_back(digits[--n]);
 }
 
 Result<std::vector<std::uint8_t>> decode_hex(std::string_view text) {

@@ -21,8 +21,9 @@ std::optional<std::uint8_t> hex_digit_value(char c);
 void append_hex(std::string& out, std::span<const std::uint8_t> bytes);
 std::string to_hex(std::span<const std::uint8_t> bytes);
 
-// Minimal lowercase hex of a number ("0" for zero), as in "watch:7ffe0;" or "PacketSize=".
-void append_hex_number(std::string& out, std::uint64_t value);
+// Lowercase hex of a number with no leading zeros ("0" for zero), as in "watch:7ffe0;" or
+// "PacketSize="; padded with zeros to `min_digits` (the two of a checksum or "T05").
+void append_hex_number(std::string& out, std::uint64_t value, std::size_t min_digits = 1);
 
 // Even-length hex text -> bytes.  ErrorKind::protocol on odd length or a non-hex digit.
 Result<std::vector<std::uint8_t>> decode_hex(std::string_view text);

@@ -20,20 +20,6 @@ struct Overloaded : F... {
     using F::operator()...;
 };
 
-// `value` in hex, at least two digits ("05", "1a3"): the numbers of every stop reply and
-// every checksum, written without a format string to parse.
-void append_hex_at_least_2(std::string& out, std::uint64_t value) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    char digits[16];
-    std::size_t n = 0;
-    do {
-        digits[n++] = kDigits[value & 0xf];
-        value >>= 4;
-    } while (value != 0);
-    if (n < 2) digits[n++] = '0';
-    while (n > 0) out.push_back(digits[--n]);
-}
-
 // Text as two hex digits per byte.
 void append_hex_text(std::string& out, std::string_view text) {
     // Viewing chars as bytes: same size and representation.
@@ -74,12 +60,12 @@ std::string_view cause_key(StopCause cause) {
 // "T05thread:01;06:<bytes>;...;swbreak:;"
 void append_stop(std::string& out, const StopReply& stop) {
     out.push_back('T');
-    append_hex_at_least_2(out, stop.signal);
+    append_hex_number(out, stop.signal, 2);
     out += "thread:";
     append_thread_id(out, stop.thread);
     out.push_back(';');
     for (const StopReply::Register& reg : stop.registers) {
-        append_hex_at_least_2(out, reg.regno);
+        append_hex_number(out, reg.regno, 2);
         out.push_back(':');
         append_hex(out, reg.bytes);
         out.push_back(';');
@@ -343,7 +329,7 @@ void append_framed(std::string& out, char start_char, std::string_view payload) 
     const std::uint8_t sum = byte_sum(first + 1, p);  // what went out between the markers
     out.resize(at + static_cast<std::size_t>(p - first));
     out.push_back('#');
-    append_hex_at_least_2(out, sum);
+    append_hex_number(out, sum, 2);
 }
 
 }  // namespace
@@ -361,7 +347,7 @@ std::string encode_stop_notification(const Response& stop) {
 }
 
 void append_thread_id(std::string& out, std::uint32_t thread) {
-    append_hex_at_least_2(out, thread);
+    append_hex_number(out, thread, 2);
 }
 
 }  // namespace hvgdb::gdbstub::protocol

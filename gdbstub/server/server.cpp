@@ -5,6 +5,7 @@
 #include "gdbstub/server/server.hpp"
 
 #include <algorithm>
+#include <array>
 #include <asio.hpp>
 #include <cerrno>
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <vector>
 
 #include <fcntl.h>
@@ -60,6 +62,8 @@ constexpr std::size_t refusal_packet_size = 1024;
 constexpr std::string_view refusal_reply =
     "E.hvgdb serves one debugger at a time, and another one is attached";
 }  // namespace
+
+namespace {
 
 // What vCPU threads hand to the server's thread, in the order they hand it over: stops, and
 // a mark where console text was pushed.  Not asio::post: it makes its wakeup of the server's
@@ -138,6 +142,8 @@ class Inbox {
     std::vector<Item> taking_;  // server's thread only
     std::array<char, 64> bytes_{};
 };
+
+}  // namespace
 
 // The io_context and what listens on it.  Made before the Server when a Listener is opened
 // first; otherwise by the Server, and bound by its listen().

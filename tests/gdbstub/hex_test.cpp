@@ -37,6 +37,25 @@ TEST_CASE("numbers to minimal hex") {
     CHECK(out == "0,7ffe0,ffffffffffffffff");
 }
 
+TEST_CASE("numbers to hex with a least number of digits") {
+    std::string out = "T";
+    append_hex_number(out, 5, 2);
+    CHECK(out == "T05");
+    out.clear();
+    append_hex_number(out, 0, 2);
+    out += ',';
+    append_hex_number(out, 0x1a3, 2);
+    out += ',';
+    append_hex_number(out, 0xab, 2);
+    out += ',';
+    append_hex_number(out, 0xab, 0);
+    out += ',';
+    append_hex_number(out, 0x7, 16);
+    out += ',';
+    append_hex_number(out, UINT64_MAX, 2);
+    CHECK(out == "00,1a3,ab,ab,0000000000000007,ffffffffffffffff");
+}
+
 TEST_CASE("hex to bytes") {
     auto bytes = decode_hex("00fFa5");
     REQUIRE(bytes);

@@ -125,6 +125,7 @@ def main():
                     "registers,dump")
     ap.add_argument("--gdb", default="gdb")
     ap.add_argument("--qemu", default="qemu-system-x86_64")
+    ap.add_argument("--hvgdb", help="another hvgdb executable (default: the build's)")
     args = ap.parse_args()
     guest = os.path.join(args.build, "guest.elf")
     kvm = ["hvgdb", "QEMU-KVM"]
@@ -133,7 +134,7 @@ def main():
             ("registers", 1000, "read", kvm), ("dump", 16 * bench.MIB, "MiB", kvm)]
     with tempfile.TemporaryDirectory(prefix="hvgdb-profile.") as work:
         ctx = bench.Context(guest=guest, gdb=args.gdb, raw_kvm="", work=work,
-                            peers=bench.make_peers(args.build, guest, args.qemu),
+                            peers=bench.make_peers(args.build, guest, args.qemu, args.hvgdb),
                             symbols=bench.guest_symbols(guest))
         print(f"load average {os.getloadavg()[0]:.1f}; per operation: the marginal cost (a "
               "session of N less one of N/5); hvgdb's shares: of its whole profiled session")

@@ -73,7 +73,8 @@ def listening(port):
 
 class Launch:
     """A peer process.  With a port, waits until it listens there (polled every 0.25 ms):
-    `listen_ms` is exec to that moment, when a connection would be accepted."""
+    `listen_ms` is exec to that moment, from which the kernel takes a connection (and
+    queues it until the peer accepts: hvgdb listens before it builds its machine)."""
 
     def __init__(self, command, log, port=None, timeout=30.0):
         start = time.perf_counter()

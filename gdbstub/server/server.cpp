@@ -1,16 +1,19 @@
 // Asio server: accept -> first bytes -> (stop the machine if it runs) -> Session; read bytes
-// into the session, write what it produces; stop events posted from vCPU threads onto this
-// thread.  A connection is a debugger only once it speaks: one that sends nothing leaves the
-// guest alone, and one that speaks while another debugger is attached is told so and closed.
+// into the session, write what it produces; stop events from vCPU threads handed to this
+// thread through an inbox.  A connection is a debugger only once it speaks: one that sends nothing
+// leaves the guest alone, and one that speaks while another debugger is attached is told so and
+// closed.
 #include "gdbstub/server/server.hpp"
 
 #include <algorithm>
 #include <array>
 #include <asio.hpp>
+#include <cassert>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <system_error>
@@ -79,13 +82,16 @@ class Inbox {
 
     explicit Inbox(asio::io_context& io) : io_(io), reader_(io) {
         int fds[2];
-        if (::pipe(fds) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
-        for (int fd : fds) {
-            ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-            ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-        }
-        reader_.assign(fds[0]);
+        if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
+            throw std::system_error(errno, std::generic_category(), "pipe for the inbox");
         writer_ = fds[1];
+        try {
+            reader_.assign(fds[0]);
+        } catch (...) {
+            ::close(fds[0]);
+            ::close(fds[1]);
+            throw;
+        }
     }
     ~Inbox() { ::close(writer_); }
     Inbox(const Inbox&) = delete;
@@ -107,20 +113,22 @@ class Inbox {
         }
     }
 
-    // Server's thread: `handle` gets every item, in order, each time some arrive, until
-    // it stops the io_context.
-    template <typename Handler>
-    void serve(Handler handle) {
+    // Server's thread: `handle` gets every item, in order, each time some arrive.  Once the
+    // io_context is stopped (hvgdb is ending) what is left is not handled, and serving ends.
+    // `fail` gets an error of the pipe itself, which ends serving too.
+    template <typename Handler, typename Failure>
+    void serve(Handler handle, Failure fail) {
         reader_.async_read_some(asio::buffer(bytes_),
-                                [this, handle](std::error_code ec, std::size_t) mutable {
-                                    if (ec) return;
+                                [this, handle, fail](std::error_code ec, std::size_t) mutable {
+                                    if (ec == asio::error::operation_aborted) return;
+                                    if (ec) return fail(ec);
                                     take();
                                     for (const Item& item : taking_) {
                                         if (io_.stopped()) break;
                                         handle(item);
                                     }
                                     taking_.clear();
-                                    if (!io_.stopped()) serve(std::move(handle));
+                                    if (!io_.stopped()) serve(std::move(handle), std::move(fail));
                                 });
     }
 
@@ -154,7 +162,10 @@ struct Listener::State {
     // Installed once bound: a signal from then on ends hvgdb cleanly (vCPU threads joined,
     // guest memory unmapped, the socket file removed), also one that comes before run().
     std::optional<asio::signal_set> signals;
-    std::string address;  // as bound; empty until then
+    std::optional<int> caught;           // the first signal since the bind, once handled
+    std::function<void(int)> on_signal;  // the server's, from its listen() on
+    std::string address;                 // as bound; empty until then
+    bool accepting = false;              // a server's listen() has started its accept loop
 
     Result<void> bind(const ServerOptions& o) {
         if (o.unix_path.empty()) {
@@ -168,6 +179,11 @@ struct Listener::State {
             address = o.unix_path;
         }
         signals.emplace(io, SIGINT, SIGTERM, SIGHUP);
+        signals->async_wait([this](std::error_code ec, int signal) {
+            if (ec) return;
+            if (!caught) caught = signal;
+            if (on_signal) on_signal(signal);
+        });
         return {};
     }
 };
@@ -185,6 +201,15 @@ Result<Listener> Listener::open(const ServerOptions& options) {
 
 const std::string& Listener::address() const {
     return state_->address;
+}
+
+std::optional<int> Listener::signal() {
+    if (!state_->on_signal) {
+        // Before a server has the listener, only the signal's handler can be ready.
+        state_->io.poll();
+        if (state_->io.stopped()) state_->io.restart();
+    }
+    return state_->caught;
 }
 
 struct Server::Impl {
@@ -611,12 +636,21 @@ Server::Server(Target& target, ServerOptions options)
 
 Server::Server(Target& target, ServerOptions options, Listener listener)
     : impl_(std::make_unique<Impl>(target, std::move(options), std::move(listener.state_))) {
-    impl_->inbox.serve([impl = impl_.get()](const Inbox::Item& item) {
-        if (item)
-            impl->on_stop(*item);
-        else
-            impl->forward_console();
-    });
+    assert(impl_->listening && "a Server needs a Listener that has not been moved from");
+    impl_->inbox.serve(
+        [impl = impl_.get()](const Inbox::Item& item) {
+            if (item)
+                impl->on_stop(*item);
+            else
+                impl->forward_console();
+        },
+        [impl = impl_.get()](std::error_code ec) {
+            // No stop could reach the debugger any more: end rather than hang it.
+            impl->log("cannot take stops from the vCPU threads (" + ec.message() +
+                      "); shutting down");
+            impl->exit_status = 1;
+            impl->io.stop();
+        });
     target.set_stop_sink([impl = impl_.get()](const StopEvent& e) { impl->inbox.push(e); });
     target.set_console_sink(
         [impl = impl_.get()](std::string_view text) { impl->queue_console(text); });
@@ -629,14 +663,16 @@ Server::~Server() {
 
 Result<std::string> Server::listen() {
     Listener::State& l = *impl_->listening;
+    if (l.accepting) return l.address;
     if (l.address.empty())
         if (auto r = l.bind(impl_->options); !r) return std::unexpected(r.error());
-    l.signals->async_wait([impl = impl_.get()](std::error_code ec, int signal) {
-        if (ec) return;
+    l.on_signal = [impl = impl_.get()](int signal) {
         impl->log(fmt::format("signal {}: shutting down", signal));
         impl->exit_status = 128 + signal;
         impl->io.stop();
-    });
+    };
+    if (l.caught) l.on_signal(*l.caught);  // came while the caller was starting: run() ends
+    l.accepting = true;
     impl_->accept();
     return l.address;
 }

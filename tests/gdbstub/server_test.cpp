@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -338,6 +339,28 @@ TEST_CASE("a listener opened before the server: a debugger that connects early i
         REQUIRE_FALSE(second);
         CHECK(second.error().message() ==
               "cannot listen on unix:" + path + ": a server is listening there (another hvgdb?)");
+    }
+    CHECK_FALSE(std::filesystem::exists(path));
+
+    // A signal while the caller starts up is held: signal() tells of it, and the server that
+    // takes the listener ends its run() at once with 128+signal.  Before the listener is gone:
+    // until then SIGHUP is the listener's, not the default that ends the process.
+    {
+        auto held = Listener::open(options);
+        REQUIRE(held);
+        CHECK_FALSE(held->signal());
+        REQUIRE(::raise(SIGHUP) == 0);
+        CHECK(held->signal() == SIGHUP);
+        CHECK(held->signal() == SIGHUP);  // asked again: the same
+        FakeTarget target;
+        std::vector<std::string> lines;
+        ServerOptions logged = options;
+        logged.log = [&lines](const std::string& line) { lines.push_back(line); };
+        Server server(target, logged, std::move(*held));
+        CHECK(server.listen() == path);
+        CHECK(server.listen() == path);  // again: nothing more bound or started
+        CHECK(server.run() == 128 + SIGHUP);
+        CHECK(lines == std::vector<std::string>{"signal 1: shutting down"});
     }
     CHECK_FALSE(std::filesystem::exists(path));
 

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <optional>
 
 #include <fmt/format.h>
 
@@ -151,18 +150,12 @@ int run(const app::Options& options) {
     so.log = say;
     auto listener = gdbstub::Listener::open(so);
     if (!listener) return fail(listener.error());
-    // The listener holds SIGINT, SIGTERM and SIGHUP from here on: one that comes during the
-    // start-up ends it after the step it came in, with 128+signal (a step that failed
-    // because of it, an interrupted probe say, included).
-    auto signalled = [&listener]() -> std::optional<int> {
-        auto signal = listener->signal();
-        if (!signal) return std::nullopt;
-        say(fmt::format("signal {}: shutting down", *signal));
-        return 128 + *signal;
-    };
+    // The listener holds SIGINT, SIGTERM and SIGHUP from here on (and says so): one that
+    // comes during the start-up ends it after the step it came in, with 128+signal (a step
+    // that failed because of it, an interrupted probe say, included).
 
     auto probe = vcpu::probe_host();
-    if (auto s = signalled()) return *s;
+    if (auto s = listener->signal()) return 128 + *s;
     if (!probe) {
         say("cannot use KVM: " + probe.error().message());
         return exit_host_failure;
@@ -175,7 +168,7 @@ int run(const app::Options& options) {
     config.mechanism = probe->mechanism;
     config.data_breakpoints = probe->data_breakpoints;
     auto machine = vcpu::Machine::create(config);
-    if (auto s = signalled()) return *s;
+    if (auto s = listener->signal()) return 128 + *s;
     if (!machine) return fail(machine.error());
 
     load.processor_signature = (*machine)->capabilities().processor_signature;
@@ -183,7 +176,7 @@ int run(const app::Options& options) {
     if (!loaded) return fail_image(options.image, loaded.error());
     if (loaded->rom)
         if (auto r = app::add_rom(**machine, *loaded->rom); !r) return fail(r.error());
-    if (auto s = signalled()) return *s;
+    if (auto s = listener->signal()) return 128 + *s;
     (*machine)->set_initial_state(0, app::initial_snapshot(loaded->cpu));
     // vCPUs 1.. wait for SIPI in the INIT state, built like a firmware image's reset state.
     (*machine)->set_init_state(app::init_snapshot((*machine)->capabilities().processor_signature));

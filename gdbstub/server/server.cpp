@@ -64,9 +64,6 @@ constexpr std::size_t refusal_packet_size = 1024;
 // What a second debugger is told: gdb shows it as "Remote failure reply: E.<text>".
 constexpr std::string_view refusal_reply =
     "E.hvgdb serves one debugger at a time, and another one is attached";
-}  // namespace
-
-namespace {
 
 // What vCPU threads hand to the server's thread, in the order they hand it over: stops, and
 // a mark where console text was pushed.  Not asio::post: it makes its wakeup of the server's
@@ -162,10 +159,11 @@ struct Listener::State {
     // Installed once bound: a signal from then on ends hvgdb cleanly (vCPU threads joined,
     // guest memory unmapped, the socket file removed), also one that comes before run().
     std::optional<asio::signal_set> signals;
-    std::optional<int> caught;           // the first signal since the bind, once handled
+    std::optional<int> caught;           // the signal since the bind, once handled
     std::function<void(int)> on_signal;  // the server's, from its listen() on
-    std::string address;                 // as bound; empty until then
-    bool accepting = false;              // a server's listen() has started its accept loop
+    std::function<void(const std::string&)> log;
+    std::string address;     // as bound; empty until then
+    bool accepting = false;  // a server's listen() has started its accept loop
 
     Result<void> bind(const ServerOptions& o) {
         if (o.unix_path.empty()) {
@@ -178,10 +176,13 @@ struct Listener::State {
             socket_file = std::move(*file);
             address = o.unix_path;
         }
+        log = o.log;
+        // One signal ends hvgdb: the wait is not made again.
         signals.emplace(io, SIGINT, SIGTERM, SIGHUP);
         signals->async_wait([this](std::error_code ec, int signal) {
             if (ec) return;
-            if (!caught) caught = signal;
+            caught = signal;
+            if (log) log(fmt::format("signal {}: shutting down", signal));
             if (on_signal) on_signal(signal);
         });
         return {};
@@ -204,11 +205,9 @@ const std::string& Listener::address() const {
 }
 
 std::optional<int> Listener::signal() {
-    if (!state_->on_signal) {
-        // Before a server has the listener, only the signal's handler can be ready.
-        state_->io.poll();
-        if (state_->io.stopped()) state_->io.restart();
-    }
+    // No server has the io_context yet: only the signal's handler can be ready.
+    state_->io.poll();
+    if (state_->io.stopped()) state_->io.restart();
     return state_->caught;
 }
 
@@ -667,7 +666,6 @@ Result<std::string> Server::listen() {
     if (l.address.empty())
         if (auto r = l.bind(impl_->options); !r) return std::unexpected(r.error());
     l.on_signal = [impl = impl_.get()](int signal) {
-        impl->log(fmt::format("signal {}: shutting down", signal));
         impl->exit_status = 128 + signal;
         impl->io.stop();
     };

@@ -37,9 +37,9 @@ struct ServerOptions {
 class Listener {
   public:
     // Binds and listens as `options` says (host and port, or unix_path; log), as
-    // Server::listen() does.  From then on SIGINT, SIGTERM and SIGHUP are held: signal()
-    // tells of one, and the server that takes this listener ends its run() at once with
-    // 128+signal.
+    // Server::listen() does.  From then on SIGINT, SIGTERM and SIGHUP are held: the first
+    // is logged ("signal N: shutting down"), signal() tells of it, and the server that takes
+    // this listener ends its run() at once with 128+signal.
     static Result<Listener> open(const ServerOptions& options);
     Listener(Listener&&) noexcept;
     Listener& operator=(Listener&&) noexcept;
@@ -47,7 +47,7 @@ class Listener {
     // "host:port" as bound (the real port when 0 was asked, "[v6]:port" for IPv6), or the
     // unix socket's path.
     const std::string& address() const;
-    // The first SIGINT, SIGTERM or SIGHUP since open(), for a caller that checks between
+    // The SIGINT, SIGTERM or SIGHUP that came since open(), for a caller that checks between
     // the steps of its start-up (before a Server has this listener).
     std::optional<int> signal();
 

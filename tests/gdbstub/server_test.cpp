@@ -346,16 +346,16 @@ TEST_CASE("a listener opened before the server: a debugger that connects early i
     // takes the listener ends its run() at once with 128+signal.  Before the listener is gone:
     // until then SIGHUP is the listener's, not the default that ends the process.
     {
-        auto held = Listener::open(options);
+        std::vector<std::string> lines;
+        ServerOptions logged = options;
+        logged.log = [&lines](const std::string& line) { lines.push_back(line); };
+        auto held = Listener::open(logged);
         REQUIRE(held);
         CHECK_FALSE(held->signal());
         REQUIRE(::raise(SIGHUP) == 0);
         CHECK(held->signal() == SIGHUP);
         CHECK(held->signal() == SIGHUP);  // asked again: the same
         FakeTarget target;
-        std::vector<std::string> lines;
-        ServerOptions logged = options;
-        logged.log = [&lines](const std::string& line) { lines.push_back(line); };
         Server server(target, logged, std::move(*held));
         CHECK(server.listen() == path);
         CHECK(server.listen() == path);  // again: nothing more bound or started
